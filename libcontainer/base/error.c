@@ -37,16 +37,25 @@ int err_sys(int err, const char *fmt, ...)
 
 int err_wrap(int r, const char *fmt, ...)
 {
-	char prefix[1024], old[sizeof(errbuf)];
+	char prefix[1024];
 	va_list ap;
 
 	if (!errbuf[0])
 		snprintf(errbuf, sizeof(errbuf), "%s", strerror(r < 0 ? -r : EINVAL));
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	int n = vsnprintf(prefix, sizeof(prefix) - 2, fmt, ap);
 	va_end(ap);
-	memcpy(old, errbuf, sizeof(old));
-	snprintf(errbuf, sizeof(errbuf), "%s: %s", prefix, old);
+	if (n < 0)
+		return r;
+	size_t plen = strlen(prefix);
+	memcpy(prefix + plen, ": ", 3);
+	plen += 2;
+	size_t olen = strlen(errbuf);
+	if (plen + olen >= sizeof(errbuf))
+		olen = sizeof(errbuf) - plen - 1;
+	memmove(errbuf + plen, errbuf, olen);
+	memcpy(errbuf, prefix, plen);
+	errbuf[plen + olen] = '\0';
 	return r;
 }
 
