@@ -26,6 +26,9 @@ int cgroup_new(const char *cgroups_path, const char *id, bool systemd, struct cg
 /* The relative path inside each hierarchy, e.g. "/skua/ID" (for state.json). */
 const char *cgroup_path(const struct cgroup *cg);
 /* Directory of the freezer (v1 freezer dir or v2 dir), for the engine. */
+const char *cgroup_freezer_dir(const struct cgroup *cg);
+/* Directory whose cgroup.procs lists the container's processes. */
+const char *cgroup_procs_dir(const struct cgroup *cg);
 int cgroup_create(struct cgroup *cg);
 int cgroup_enter(struct cgroup *cg, pid_t pid);
 int cgroup_set(struct cgroup *cg, const struct oci_resources *res);

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cgroup v2 backend: one directory in the unified tree. The same helpers
+ * serve the unified dir of a hybrid host (cgroup.kill, cgroup.events,
+ * hugetlb, "unified" keys).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "cgroups/cgroup-internal.h"
+
+#define FREEZE_DEADLINE_NS (10ULL * 1000000000ULL)
+
+/* "+cpu +memory ..." from a cgroup.controllers text. */
+static char *enable_line(const char *controllers)
+{
+	_cleanup_free_ char *copy = strdup(controllers), *out = NULL;
+	char *save = NULL;
+	size_t n = 0;
+
+	if (!copy || !(out = calloc(1, 2 * strlen(controllers) + 2)))
+		return NULL;
+	for (char *t = strtok_r(copy, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+		n += sprintf(out + n, "%s+%s", n ? " " : "", t);
+	return TAKE_PTR(out);
+}
+
+/*
+ * Make root+path, one level at a time, and enable in each ancestor every
+ * controller it has, so that the leaf gets the resource files. Enabling is
+ * best effort: a resource that then lacks its file fails by name in set.
+ */
+int cgroup_v2_create_dir(const char *root, const char *path, char **ret_dir)
+{
+	char parent[PATH_MAX], cur[PATH_MAX];
+	const char *p = path;
+
+	snprintf(parent, sizeof(parent), "%s", root);
+	while (*p) {
+		const char *next = strchr(p + 1, '/');
+		size_t len = next ? (size_t)(next - path) : strlen(path);
+		_cleanup_free_ char *ctrls = NULL, *line = NULL;
+
+		if (cgroup_read(parent, "cgroup.controllers", &ctrls) == 0 &&
+		    ctrls[strspn(ctrls, " \n")] && (line = enable_line(ctrls)))
+			(void)cgroup_write(parent, "cgroup.subtree_control", line);
+		err_clear();
+		snprintf(cur, sizeof(cur), "%s%.*s", root, (int)len, path);
+		if (mkdir(cur, 0755) < 0 && errno != EEXIST)
+			return err_sys(errno, "mkdir %s", cur);
+		snprintf(parent, sizeof(parent), "%s", cur);
+		p = path + len;
+	}
+	if (ret_dir && !(*ret_dir = strdup(cur)))
+		return -ENOMEM;
+	return 0;
+}
+
+int cgroup_v2_is_frozen_dir(const char *dir, bool *ret)
+{
+	_cleanup_free_ char *ev = NULL;
+	int r = cgroup_read(dir, "cgroup.events", &ev);
+
+	if (r < 0)
+		return r;
+	*ret = strstr(ev, "frozen 1") != NULL;
+	return 0;
+}
+
+int cgroup_v2_freeze_dir(const char *dir, bool freeze)
+{
+	unsigned long long deadline = now_ns() + FREEZE_DEADLINE_NS;
+	bool frozen;
+	int r;
+
+	if (!cgroup_has_file(dir, "cgroup.freeze"))
+		return err_set(ENOTSUP, "%s/cgroup.freeze does not exist (kernel older than 5.2?)", dir);
+	r = cgroup_write(dir, "cgroup.freeze", freeze ? "1" : "0");
+	if (r < 0)
+		return r;
+	for (;;) {
+		r = cgroup_v2_is_frozen_dir(dir, &frozen);
+		if (r < 0)
+			return r;
+		if (frozen == freeze)
+			return 0;
+		if (now_ns() > deadline)
+			break;
+		cgroup_sleep_ms(1);
+	}
+	if (freeze) {
+		(void)cgroup_write(dir, "cgroup.freeze", "0");
+		return err_set(ETIMEDOUT, "%s did not freeze within 10 s; thawed again", dir);
+	}
+	return err_set(ETIMEDOUT, "%s did not thaw within 10 s", dir);
+}
+
+static int v2_create(struct cgroup *cg)
+{
+	return cgroup_v2_create_dir(CGROUP_ROOT, cg->path, NULL);
+}
+
+static int v2_enter(struct cgroup *cg, pid_t pid)
+{
+	return cgroup_writef(cg->unified_dir, "cgroup.procs", "%d", (int)pid);
+}
+
+static int v2_set(struct cgroup *cg, const struct oci_resources *res)
+{
+	int r = cgroup_v2_set_resources(cg->unified_dir, res);
+	if (r < 0)
+		return r;
+	if ((r = cgroup_v2_set_hugetlb(cg->unified_dir, res)) < 0)
+		return r;
+	return cgroup_v2_set_unified(cg->unified_dir, res);
+}
+
+static int v2_freeze(struct cgroup *cg)
+{
+	return cgroup_v2_freeze_dir(cg->unified_dir, true);
+}
+
+static int v2_thaw(struct cgroup *cg)
+{
+	return cgroup_v2_freeze_dir(cg->unified_dir, false);
+}
+
+static int v2_is_frozen(struct cgroup *cg, bool *ret)
+{
+	return cgroup_v2_is_frozen_dir(cg->unified_dir, ret);
+}
+
+static const char *v2_procs_dir(const struct cgroup *cg)
+{
+	return cg->unified_dir;
+}
+
+const struct cgroup_ops cgroup_v2_ops = {
+	.create = v2_create,
+	.enter = v2_enter,
+	.set = v2_set,
+	.freeze = v2_freeze,
+	.thaw = v2_thaw,
+	.is_frozen = v2_is_frozen,
+	.procs_dir = v2_procs_dir,
+};
