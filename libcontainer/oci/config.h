@@ -216,6 +216,9 @@ void oci_config_free(struct oci_config *c);
 /* exec --process JSON: the "process" object alone. */
 int oci_process_parse(const char *text, struct oci_process **ret);
 void oci_process_free(struct oci_process *p);
+/* Checks on a process alone (exec): args non-empty, cwd absolute, env KEY=VALUE.
+ * field prefixes the messages, e.g. "process.json: process". */
+int oci_process_validate(const struct oci_process *p, const char *field);
 
 /* Lookups. */
 const struct oci_namespace *oci_config_namespace(const struct oci_config *c, enum oci_ns_type t);
