@@ -57,7 +57,7 @@ static int parse_op(const char *name, enum scmp_compare *ret)
 {
 	static const struct {
 		const char *name;
-		enum scmp_compare op = SCMP_CMP_EQ;
+		enum scmp_compare op;
 	} ops[] = {
 		{ "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
 		{ "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
