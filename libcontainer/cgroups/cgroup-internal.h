@@ -54,7 +54,8 @@ struct cgroup_hier *cgroup_v1_find(const struct cgroup *cg, const char *controll
 int cgroup_v1_set_resources(struct cgroup *cg, const struct oci_resources *res);
 
 /* v2.c */
-int cgroup_v2_create_dir(const char *root, const char *path, char **ret_dir);
+int cgroup_v2_create_dir(const char *root, const char *path, bool enable_all);
+int cgroup_v2_enable(const char *root, const char *path, const char *ctrls);
 int cgroup_v2_freeze_dir(const char *dir, bool freeze);
 int cgroup_v2_is_frozen_dir(const char *dir, bool *ret);
 int cgroup_v2_set_resources(const char *dir, const struct oci_resources *res);

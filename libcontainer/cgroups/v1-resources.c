@@ -247,6 +247,9 @@ static int set_hugetlb(struct cgroup *cg, const struct oci_resources *res)
 		if (!cg->unified_dir)
 			return err_set(ENOTSUP, "hugepageLimits requested but no hugetlb controller is "
 						"mounted (v1) and there is no unified hierarchy");
+		r = cgroup_v2_enable(CGROUP_UNIFIED_HYBRID, cg->path, "hugetlb");
+		if (r < 0)
+			return err_wrap(r, "hugepageLimits: enabling hugetlb in the unified tree");
 		return cgroup_v2_set_hugetlb(cg->unified_dir, res);
 	}
 	for (size_t i = 0; i < res->n_hugepages; i++) {

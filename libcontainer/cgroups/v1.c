@@ -153,7 +153,7 @@ static int v1_create(struct cgroup *cg)
 		}
 	}
 	if (cg->unified_dir)
-		return cgroup_v2_create_dir(CGROUP_UNIFIED_HYBRID, cg->path, NULL);
+		return cgroup_v2_create_dir(CGROUP_UNIFIED_HYBRID, cg->path, false);
 	return 0;
 }
 

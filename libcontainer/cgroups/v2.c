@@ -32,34 +32,63 @@ static char *enable_line(const char *controllers)
 	return TAKE_PTR(out);
 }
 
-/*
- * Make root+path, one level at a time, and enable in each ancestor every
- * controller it has, so that the leaf gets the resource files. Enabling is
- * best effort: a resource that then lacks its file fails by name in set.
- */
-int cgroup_v2_create_dir(const char *root, const char *path, char **ret_dir)
+/* Write "+ctrl ..." (or, with ctrls NULL, every controller the parent has)
+ * into the subtree_control of each ancestor of root+path, top down. */
+int cgroup_v2_enable(const char *root, const char *path, const char *ctrls)
 {
-	char parent[PATH_MAX], cur[PATH_MAX];
+	char parent[PATH_MAX];
 	const char *p = path;
+	int r;
 
 	snprintf(parent, sizeof(parent), "%s", root);
 	while (*p) {
 		const char *next = strchr(p + 1, '/');
 		size_t len = next ? (size_t)(next - path) : strlen(path);
-		_cleanup_free_ char *ctrls = NULL, *line = NULL;
+		_cleanup_free_ char *avail = NULL, *line = NULL;
 
-		if (cgroup_read(parent, "cgroup.controllers", &ctrls) == 0 &&
-		    ctrls[strspn(ctrls, " \n")] && (line = enable_line(ctrls)))
-			(void)cgroup_write(parent, "cgroup.subtree_control", line);
-		err_clear();
+		if (!ctrls) {
+			if (cgroup_read(parent, "cgroup.controllers", &avail) == 0 &&
+			    avail[strspn(avail, " \n")] && (line = enable_line(avail)))
+				(void)cgroup_write(parent, "cgroup.subtree_control", line);
+			err_clear();
+		} else {
+			if (!(line = enable_line(ctrls)))
+				return -ENOMEM;
+			r = cgroup_write(parent, "cgroup.subtree_control", line);
+			if (r < 0)
+				return r;
+		}
+		snprintf(parent, sizeof(parent), "%s%.*s", root, (int)len, path);
+		p = path + len;
+	}
+	return 0;
+}
+
+/*
+ * Make root+path, one level at a time. On a pure v2 host every controller
+ * is enabled down the path so the leaf gets its resource files (best
+ * effort: a resource that then lacks its file fails by name in set). In
+ * the unified tree of a hybrid host nothing is enabled here: a controller
+ * enabled there cannot be mounted as v1 any more (crun needs hugetlb so),
+ * so hugetlb is enabled only when a limit asks for it.
+ */
+int cgroup_v2_create_dir(const char *root, const char *path, bool enable_all)
+{
+	char cur[PATH_MAX];
+	const char *p = path;
+	int r;
+
+	while (*p) {
+		const char *next = strchr(p + 1, '/');
+		size_t len = next ? (size_t)(next - path) : strlen(path);
+
 		snprintf(cur, sizeof(cur), "%s%.*s", root, (int)len, path);
 		if (mkdir(cur, 0755) < 0 && errno != EEXIST)
 			return err_sys(errno, "mkdir %s", cur);
-		snprintf(parent, sizeof(parent), "%s", cur);
 		p = path + len;
 	}
-	if (ret_dir && !(*ret_dir = strdup(cur)))
-		return -ENOMEM;
+	if (enable_all && (r = cgroup_v2_enable(root, path, NULL)) < 0)
+		return r;
 	return 0;
 }
 
@@ -104,7 +133,7 @@ int cgroup_v2_freeze_dir(const char *dir, bool freeze)
 
 static int v2_create(struct cgroup *cg)
 {
-	return cgroup_v2_create_dir(CGROUP_ROOT, cg->path, NULL);
+	return cgroup_v2_create_dir(CGROUP_ROOT, cg->path, true);
 }
 
 static int v2_enter(struct cgroup *cg, pid_t pid)

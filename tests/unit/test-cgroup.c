@@ -339,9 +339,16 @@ int main(void)
 		return done_testing();
 	}
 	test_detect();
+	/* The hugetlb test enables hugetlb in the unified root: undo that after,
+	 * so that it can still be mounted as v1 (the crun benchmark does). */
+	_cleanup_free_ char *sc = NULL;
+	read_file("/sys/fs/cgroup/unified/cgroup.subtree_control", &sc, NULL, 0);
+	bool had_hugetlb = sc && strstr(sc, "hugetlb");
 	snprintf(parent, sizeof(parent), "/skua-unit-%d", getpid());
 	snprintf(path, sizeof(path), "%s/cg", parent);
 	test_lifecycle(path);
 	remove_parent(parent);
+	if (!had_hugetlb)
+		write_string_file("/sys/fs/cgroup/unified/cgroup.subtree_control", "-hugetlb");
 	return done_testing();
 }
