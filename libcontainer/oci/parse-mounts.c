@@ -93,6 +93,11 @@ bool oci_mount_option(const char *opt, unsigned long *flags, unsigned long *clea
 	return false;
 }
 
+const char *oci_mount_option_name(size_t i)
+{
+	return i < ARRAY_SIZE(mount_opts) ? mount_opts[i].name : NULL;
+}
+
 void oci_mounts_free(struct oci_mount *m, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

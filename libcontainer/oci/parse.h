@@ -60,5 +60,7 @@ void oci_seccomp_free(struct oci_seccomp *s);
 /* Mount option string -> flags; returns false if it is not a known flag. */
 bool oci_mount_option(const char *opt, unsigned long *flags, unsigned long *clear_flags,
 		      unsigned long *propagation);
+/* The i-th known mount option name, NULL past the end (for `features`). */
+const char *oci_mount_option_name(size_t i);
 
 #endif
