@@ -115,7 +115,8 @@ int json_get_strv(yajl_val obj, const char *key, const char *field, char ***ret)
 		yajl_val e = v->u.array.values[i];
 		if (!YAJL_IS_STRING(e))
 			return err_set(EINVAL, "%s[%zu]: expected a string", field, i);
-		out[i] = strdup(YAJL_GET_STRING(e));
+		const char *str = YAJL_GET_STRING(e);
+		out[i] = strdup(str ? str : "");
 		if (!out[i])
 			return -ENOMEM;
 	}

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "src/commands.h"
+#include <stdio.h>
+
+int cmd_exec(int argc, char **argv, struct global_opts *g)
+{
+	fprintf(stderr, "exec: not implemented yet\n");
+	return 1;
+}
