@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <stdio.h>
+#include <string.h>
 
 #include "base/cleanup.h"
 #include "runtime/container.h"
@@ -23,6 +24,8 @@ int cmd_state(int argc, char **argv, struct global_opts *g)
 		r = container_state_json(c, &json);
 	if (r < 0)
 		return cli_error(r);
-	printf("%s\n", json);
+	fputs(json, stdout);
+	if (!*json || json[strlen(json) - 1] != '\n')
+		putchar('\n');
 	return 0;
 }

@@ -144,7 +144,8 @@ static unsigned long long clone_flags(const struct oci_config *cfg, bool *ret_us
 static _Noreturn void stage1(struct init_ctx *ctx)
 {
 	unsigned long long flags = clone_flags(ctx->cfg, &ctx->new_userns);
-	struct clone_args ca = { .flags = flags | CLONE_PARENT, .exit_signal = SIGCHLD };
+	/* with CLONE_PARENT the exit signal is inherited from stage1 (SIGCHLD) */
+	struct clone_args ca = { .flags = flags | CLONE_PARENT };
 	pid_t pid;
 	int r;
 
