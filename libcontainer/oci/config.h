@@ -43,6 +43,10 @@ struct oci_mount {
 	unsigned long clear_flags; /* MS_* explicitly cleared ("rw", "suid", ...) */
 	unsigned long propagation; /* MS_PRIVATE|MS_SHARED|MS_SLAVE|MS_UNBINDABLE (|MS_REC), 0 if none */
 	char *data;   /* remaining fs-specific options joined with ',' (may be NULL) */
+	/* "rro", "rnosuid", "rnoexec" ...: MS_* to set / clear on the whole
+	 * subtree (mount_setattr with AT_RECURSIVE), runc's recursive options */
+	unsigned long rec_flags, rec_clear_flags;
+	bool tmpcopyup; /* "tmpcopyup": copy the image's content into the new tmpfs */
 };
 
 struct oci_rlimit {

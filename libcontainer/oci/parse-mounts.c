@@ -17,7 +17,7 @@
 #define MS_LAZYTIME (1 << 25)
 #endif
 
-enum opt_kind { SET, CLEAR, PROPAGATION };
+enum opt_kind { SET, CLEAR, PROPAGATION, REC_SET, REC_CLEAR };
 
 static const struct {
 	const char *name;
@@ -65,27 +65,59 @@ static const struct {
 	{ "rslave", PROPAGATION, MS_SLAVE | MS_REC },
 	{ "unbindable", PROPAGATION, MS_UNBINDABLE },
 	{ "runbindable", PROPAGATION, MS_UNBINDABLE | MS_REC },
+	{ "rro", REC_SET, MS_RDONLY },
+	{ "rrw", REC_CLEAR, MS_RDONLY },
+	{ "rnosuid", REC_SET, MS_NOSUID },
+	{ "rsuid", REC_CLEAR, MS_NOSUID },
+	{ "rnodev", REC_SET, MS_NODEV },
+	{ "rdev", REC_CLEAR, MS_NODEV },
+	{ "rnoexec", REC_SET, MS_NOEXEC },
+	{ "rexec", REC_CLEAR, MS_NOEXEC },
+	{ "rnoatime", REC_SET, MS_NOATIME },
+	{ "ratime", REC_CLEAR, MS_NOATIME },
+	{ "rnodiratime", REC_SET, MS_NODIRATIME },
+	{ "rdiratime", REC_CLEAR, MS_NODIRATIME },
+	{ "rrelatime", REC_SET, MS_RELATIME },
+	{ "rnorelatime", REC_CLEAR, MS_RELATIME },
+	{ "rstrictatime", REC_SET, MS_STRICTATIME },
+	{ "rnostrictatime", REC_CLEAR, MS_STRICTATIME },
+	{ "rnosymfollow", REC_SET, MS_NOSYMFOLLOW },
+	{ "rsymfollow", REC_CLEAR, MS_NOSYMFOLLOW },
 };
 
-bool oci_mount_option(const char *opt, unsigned long *flags, unsigned long *clear_flags,
-		      unsigned long *propagation)
+static void set_clear(unsigned long *set, unsigned long *clear, unsigned long f, bool on)
 {
+	if (on) {
+		*set |= f;
+		*clear &= ~f;
+	} else {
+		*set &= ~f;
+		*clear |= f;
+	}
+}
+
+bool oci_mount_option(const char *opt, struct oci_mount *m)
+{
+	if (streq(opt, "tmpcopyup")) {
+		m->tmpcopyup = true;
+		return true;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(mount_opts); i++) {
 		if (!streq(mount_opts[i].name, opt))
 			continue;
 		unsigned long f = mount_opts[i].flag;
 		switch (mount_opts[i].kind) {
 		case SET:
-			*flags |= f;
-			*clear_flags &= ~f;
-			break;
 		case CLEAR:
-			*flags &= ~f;
-			*clear_flags |= f;
+			set_clear(&m->flags, &m->clear_flags, f, mount_opts[i].kind == SET);
+			break;
+		case REC_SET:
+		case REC_CLEAR:
+			set_clear(&m->rec_flags, &m->rec_clear_flags, f, mount_opts[i].kind == REC_SET);
 			break;
 		case PROPAGATION:
 			/* the last propagation option wins, as with mount(8) */
-			*propagation = f;
+			m->propagation = f;
 			break;
 		}
 		return true;
@@ -139,7 +171,7 @@ static int parse_mount(yajl_val v, const char *field, struct oci_mount *m)
 	if (!m->destination)
 		return err_set(EINVAL, "%s: missing", oci_field(f, field, "destination"));
 	for (char **o = m->options; o && *o; o++) {
-		if (oci_mount_option(*o, &m->flags, &m->clear_flags, &m->propagation))
+		if (oci_mount_option(*o, m))
 			continue;
 		if ((r = append_data(&m->data, *o)) < 0)
 			return r;

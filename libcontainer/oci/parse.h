@@ -57,9 +57,9 @@ void oci_resources_free(struct oci_resources *r);
 int oci_parse_seccomp(yajl_val v, const char *field, struct oci_seccomp **ret);
 void oci_seccomp_free(struct oci_seccomp *s);
 
-/* Mount option string -> flags; returns false if it is not a known flag. */
-bool oci_mount_option(const char *opt, unsigned long *flags, unsigned long *clear_flags,
-		      unsigned long *propagation);
+/* Apply one mount option string to m's derived fields; false if it is
+ * not one we know (then it is fs-specific data). */
+bool oci_mount_option(const char *opt, struct oci_mount *m);
 /* The i-th known mount option name, NULL past the end (for `features`). */
 const char *oci_mount_option_name(size_t i);
 

@@ -92,6 +92,7 @@ static void test_full(void)
 	is_int(m->flags, MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID | 256, "rbind,ro,nosuid,nosymfollow flags");
 	is_int(m->propagation, MS_SLAVE | MS_REC, "rslave propagation");
 	ok(m->data == NULL, "no data for bind mount");
+	is_int(m->rec_flags, MS_NOEXEC, "rnoexec is a recursive flag");
 	m = &c->mounts[2];
 	is_int(m->flags, MS_NOSUID | MS_STRICTATIME | MS_RELATIME, "tmpfs flags");
 	is_int(m->clear_flags, MS_RDONLY, "rw is a cleared flag");
@@ -230,18 +231,23 @@ static void test_bad(void)
 
 static void test_mount_options(void)
 {
-	unsigned long f = 0, cl = 0, pr = 0;
+	struct oci_mount m = { 0 };
 
-	ok(oci_mount_option("ro", &f, &cl, &pr) && f == MS_RDONLY, "ro sets MS_RDONLY");
-	ok(oci_mount_option("rw", &f, &cl, &pr) && f == 0 && cl == MS_RDONLY, "rw clears it again");
-	ok(oci_mount_option("noexec", &f, &cl, &pr) && f == MS_NOEXEC, "noexec");
-	ok(oci_mount_option("exec", &f, &cl, &pr) && f == 0 && (cl & MS_NOEXEC), "exec");
-	ok(oci_mount_option("nodev", &f, &cl, &pr) && (f & MS_NODEV), "nodev");
-	ok(oci_mount_option("private", &f, &cl, &pr) && pr == MS_PRIVATE, "private");
-	ok(oci_mount_option("rshared", &f, &cl, &pr) && pr == (MS_SHARED | MS_REC), "rshared wins");
-	ok(oci_mount_option("unbindable", &f, &cl, &pr) && pr == MS_UNBINDABLE, "unbindable");
-	ok(!oci_mount_option("size=1k", &f, &cl, &pr), "size=1k is data");
-	ok(!oci_mount_option("mode=755", &f, &cl, &pr), "mode=755 is data");
+	ok(oci_mount_option("ro", &m) && m.flags == MS_RDONLY, "ro sets MS_RDONLY");
+	ok(oci_mount_option("rw", &m) && m.flags == 0 && m.clear_flags == MS_RDONLY, "rw clears it again");
+	ok(oci_mount_option("noexec", &m) && m.flags == MS_NOEXEC, "noexec");
+	ok(oci_mount_option("exec", &m) && m.flags == 0 && (m.clear_flags & MS_NOEXEC), "exec");
+	ok(oci_mount_option("nodev", &m) && (m.flags & MS_NODEV), "nodev");
+	ok(oci_mount_option("private", &m) && m.propagation == MS_PRIVATE, "private");
+	ok(oci_mount_option("rshared", &m) && m.propagation == (MS_SHARED | MS_REC), "rshared wins");
+	ok(oci_mount_option("unbindable", &m) && m.propagation == MS_UNBINDABLE, "unbindable");
+	ok(oci_mount_option("rro", &m) && m.rec_flags == MS_RDONLY && !(m.flags & MS_RDONLY),
+	   "rro is recursive, not a plain flag");
+	ok(oci_mount_option("rnosuid", &m) && m.rec_flags == (MS_RDONLY | MS_NOSUID), "rnosuid");
+	ok(oci_mount_option("rrw", &m) && m.rec_flags == MS_NOSUID && m.rec_clear_flags == MS_RDONLY, "rrw");
+	ok(oci_mount_option("tmpcopyup", &m) && m.tmpcopyup, "tmpcopyup");
+	ok(!oci_mount_option("size=1k", &m), "size=1k is data");
+	ok(!oci_mount_option("mode=755", &m), "mode=755 is data");
 }
 
 static void test_paths(void)
