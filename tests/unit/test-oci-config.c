@@ -18,15 +18,26 @@
 #include "oci/parse.h"
 #include "tap.h"
 
-static char data_dir[PATH_MAX];
+static char data_dir[PATH_MAX + 32];
 
+/* tests/unit/data: next to this source when run from the repository root,
+ * else found from the binary's place in build/tests/. */
 static void find_data_dir(void)
 {
-	char src[] = __FILE__;
+	char src[] = __FILE__, exe[PATH_MAX];
 	char *slash = strrchr(src, '/');
 	if (slash)
 		*slash = '\0';
 	snprintf(data_dir, sizeof(data_dir), "%s/data", slash ? src : ".");
+	if (access(data_dir, F_OK) == 0)
+		return;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	for (int i = 0; i < 3 && (slash = strrchr(exe, '/')); i++)
+		*slash = '\0';
+	snprintf(data_dir, sizeof(data_dir), "%s/tests/unit/data", exe);
 }
 
 static bool has_cap(const int *v, size_t n, int cap)
