@@ -428,8 +428,10 @@ int show_root_stdio_keys(const char *image_dir, char *ret_keys[3])
 	unsigned root = inv->root_pid;
 	inventory_entry__free_unpacked(inv, NULL);
 
-	r = root_stdio_file_ids(dirfd, root, ids, have);
-	if (r >= 0)
+	/* a tree without open files has neither image */
+	if (img_exists(dirfd, CR_IMG_FDINFO, root))
+		r = root_stdio_file_ids(dirfd, root, ids, have);
+	if (r >= 0 && (have[0] || have[1] || have[2]))
 		r = root_stdio_match_files(dirfd, ids, have, keys);
 	if (r < 0) {
 		for (int i = 0; i < 3; i++)

@@ -259,6 +259,15 @@ static void test_show(void)
 	for (int i = 0; i < 3; i++)
 		free(keys[i]);
 
+	/* a tree without open files has no fdinfo image: no keys, no error */
+	char fdinfo[96], moved[100];
+	snprintf(fdinfo, sizeof(fdinfo), "%s/fdinfo-1.img", dir);
+	snprintf(moved, sizeof(moved), "%s.moved", fdinfo);
+	ok(rename(fdinfo, moved) == 0, "fdinfo-1.img moved away");
+	char *none[3] = { (char *)1, (char *)1, (char *)1 };
+	is_int(show_root_stdio_keys(dir, none), 0, "show_root_stdio_keys without fdinfo");
+	ok(!none[0] && !none[1] && !none[2], "without fdinfo: no keys");
+
 	/* a corrupt image fails the whole show, naming the file */
 	uint32_t junk = 0xffffffff;
 	fd = openat(dfd, "mm-1.img", O_WRONLY);
