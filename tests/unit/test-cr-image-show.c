@@ -260,7 +260,7 @@ static void test_show(void)
 		free(keys[i]);
 
 	/* a tree without open files has no fdinfo image: no keys, no error */
-	char fdinfo[96], moved[100];
+	char fdinfo[96], moved[128];
 	snprintf(fdinfo, sizeof(fdinfo), "%s/fdinfo-1.img", dir);
 	snprintf(moved, sizeof(moved), "%s.moved", fdinfo);
 	ok(rename(fdinfo, moved) == 0, "fdinfo-1.img moved away");
