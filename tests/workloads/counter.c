@@ -30,7 +30,7 @@ int main(void)
 		if (mem_count != a)
 			zdtm_fail("memory count %llu disagrees with register count %llu",
 				  (unsigned long long)mem_count, (unsigned long long)a);
-		if ((a & ((1u << 22) - 1)) == 0) {
+		if ((a & ((1u << 25) - 1)) == 0) {
 			printf("count %llu\n", (unsigned long long)a);
 			printed = a;
 			if (!at_ready) {
