@@ -342,10 +342,31 @@ redump_compare() {
 	run engine_dump
 	[ "$status" -ne 0 ] || fail_with "dump of a process holding an inotify fd succeeded"
 	grep -qi inotify "$WD/dump.out" || fail_with "the error does not name inotify: $(cat "$WD/dump.out")"
+	# dump.log says so too, as Podman and containerd show it to users
+	grep -i 'Error' "$IMG/dump.log" | grep -qi inotify || fail_with "dump.log has no Error line naming inotify"
 	is_gone "$WL_PID" && fail_with "the process died"
 	grep -q '^TracerPid:[[:space:]]*0$' "/proc/$WL_PID/status" || fail_with "still traced"
 	grep -Eq '^State:[[:space:]]*S' "/proc/$WL_PID/status" || fail_with "not sleeping: $(grep State "/proc/$WL_PID/status")"
 	finish "$WL_PID"
+}
+
+@test "engine: --work-path gets dump.log, stats-dump, restore.log and stats-restore" {
+	local work=$BATS_TEST_TMPDIR/work
+	start_wl signals
+	engine_dump --work-path "$work" || fail_with "dump failed"
+	wait_gone "$WL_PID" 5
+	[ -s "$work/dump.log" ] || fail_with "no dump.log in the work dir"
+	[ -s "$work/stats-dump" ] || fail_with "no stats-dump in the work dir"
+	grep -q Error "$work/dump.log" && fail_with "dump.log has an Error line"
+	# log lines carry a timestamp: "(sec.usec) msg"
+	grep -Eq '^\([0-9]+\.[0-9]+\) ' "$work/dump.log" || fail_with "dump.log lines lack timestamps"
+	"$SKUA_BIN" engine restore --image-path "$IMG" --work-path "$work" -d --pid-file "$WD/restored.pid" \
+		</dev/null >"$WD/restore.out" 2>&1 || fail_with "restore failed"
+	R_PID=$(cat "$WD/restored.pid")
+	R_REAPER=$(awk '/^PPid:/ {print $2}' "/proc/$R_PID/status")
+	[ -s "$work/restore.log" ] || fail_with "no restore.log in the work dir"
+	[ -s "$work/stats-restore" ] || fail_with "no stats-restore in the work dir"
+	finish "$R_PID"
 }
 
 @test "engine: dump of a pid that does not exist fails cleanly" {
