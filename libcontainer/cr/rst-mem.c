@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Restore: one task's address space. In the puppet (a copy of the engine's
+ * address space plus the gadget block): unmap everything but the gadget
+ * block and the kernel's vDSO block, move the vDSO block to its dumped
+ * address, map every dumped VMA with MAP_FIXED (files by an injected
+ * openat), write the page data through /proc/PID/mem, and last set the mm
+ * fields (code/data/brk/stack/args/env, auxv, exe) with PR_SET_MM_MAP:
+ * the kernel only accepts the exe file once the old one is unmapped.
+ */
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "cr/image.h"
+#include "cr/restore-internal.h"
+
+#define TASK_SIZE_MAX 0x7ffffffff000UL
+#define PAGE_CHUNK (4UL << 20)
+
+struct vpiece {
+	unsigned long start, end;
+};
+
+/* The puppet's [vvar], [vvar_vclock] and [vdso] mappings, in address order. */
+static int read_vdso_block(pid_t pid, struct vpiece *v, size_t max, size_t *ret_n)
+{
+	char path[64], line[512];
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return err_sys(errno, "opening %s", path);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+		char name[128] = "";
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %127s", &s, &e, name) < 2)
+			continue;
+		if (strcmp(name, "[vdso]") && strcmp(name, "[vvar]") && strcmp(name, "[vvar_vclock]"))
+			continue;
+		if (n == max)
+			return err_set(E2BIG, "pid %d has more than %zu vDSO mappings", pid, max);
+		v[n++] = (struct vpiece){ s, e };
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static long do_munmap(struct rst_ctx *c, pid_t pid, unsigned long s, unsigned long e)
+{
+	if (e <= s)
+		return 0;
+	return PUPPET_CALL(c, pid, "munmap", SYS_munmap, s, e - s);
+}
+
+/* Everything outside the kept ranges goes, in as few calls as the gaps allow. */
+static int unmap_all(struct rst_ctx *c, pid_t pid, const struct vpiece *vd, size_t nvd)
+{
+	struct vpiece keep[16];
+	size_t nk = 0;
+	unsigned long at = 0;
+
+	keep[nk++] = (struct vpiece){ c->gadget, c->gadget + RST_GADGET_PAGES * RST_PAGE };
+	for (size_t i = 0; i < nvd; i++)
+		keep[nk++] = vd[i];
+	/* insertion sort: a handful of entries */
+	for (size_t i = 1; i < nk; i++)
+		for (size_t j = i; j > 0 && keep[j].start < keep[j - 1].start; j--) {
+			struct vpiece t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	for (size_t i = 0; i < nk; i++) {
+		long r = do_munmap(c, pid, at, keep[i].start);
+		if (r < 0)
+			return (int)r;
+		at = keep[i].end;
+	}
+	long r = do_munmap(c, pid, at, TASK_SIZE_MAX);
+	return r < 0 ? (int)r : 0;
+}
+
+static long do_mremap(struct rst_ctx *c, pid_t pid, unsigned long from, unsigned long len, unsigned long to)
+{
+	long r = PUPPET_CALL(c, pid, "mremap(vdso)", SYS_mremap, from, len, len,
+			     MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	if (r >= 0 && (unsigned long)r != to)
+		return err_set(EIO, "mremap of the vDSO to 0x%lx landed at 0x%lx", to, r);
+	return r;
+}
+
+/* The same kernel has the same block layout; move it as a whole, each piece
+ * through a parking spot after the gadget so no move overlaps another. */
+static int place_vdso(struct rst_ctx *c, struct rst_task *t, struct vpiece *vd, size_t nvd)
+{
+	MmEntry *mm = t->mm;
+	unsigned long base, size, park = c->gadget + RST_GADGET_PAGES * RST_PAGE;
+	long r;
+
+	if (!mm->has_vdso_start || !mm->vdso_start) {
+		for (size_t i = 0; i < nvd; i++)
+			if ((r = do_munmap(c, t->host_pid, vd[i].start, vd[i].end)) < 0)
+				return (int)r;
+		return 0;
+	}
+	if (nvd == 0)
+		return err_set(ENOENT, "this kernel gave the puppet no vDSO; the image has one");
+	base = vd[0].start;
+	size = vd[nvd - 1].end - base;
+	if (size > (RST_HOLE_PAGES - RST_GADGET_PAGES) * RST_PAGE)
+		return err_set(E2BIG, "vDSO block of %lu bytes", size);
+	/* [vdso] text comes last, after the vvar pages */
+	if (mm->has_vdso_text && vd[nvd - 1].start - base != mm->vdso_text - mm->vdso_start)
+		return err_set(EINVAL, "the vDSO layout differs from the dumped one "
+				       "(text at +0x%lx, dumped +0x%llx): another kernel?",
+			       vd[nvd - 1].start - base,
+			       (unsigned long long)(mm->vdso_text - mm->vdso_start));
+	if (base == mm->vdso_start)
+		return 0;
+	for (size_t i = 0; i < nvd; i++)
+		if ((r = do_mremap(c, t->host_pid, vd[i].start, vd[i].end - vd[i].start,
+				   park + vd[i].start - base)) < 0)
+			return (int)r;
+	for (size_t i = 0; i < nvd; i++)
+		if ((r = do_mremap(c, t->host_pid, park + vd[i].start - base, vd[i].end - vd[i].start,
+				   mm->vdso_start + vd[i].start - base)) < 0)
+			return (int)r;
+	return 0;
+}
+
+static long open_in(struct rst_ctx *c, pid_t pid, const char *path, int flags)
+{
+	unsigned long addr;
+	size_t len = strlen(path) + 1;
+	int r = puppet_scratch_put(c, pid, 0, path, len, &addr);
+	if (r < 0)
+		return r;
+	return PUPPET_CALL(c, pid, "openat", SYS_openat, AT_FDCWD, addr, flags | O_CLOEXEC, 0);
+}
+
+static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd, const char **fd_path)
+{
+	unsigned long flags = (v->flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN)) | MAP_FIXED;
+	unsigned long len = v->end - v->start;
+	long ret, mfd = -1;
+
+	switch (v->kind) {
+	case VMA_KIND__VMA_VDSO:
+	case VMA_KIND__VMA_VVAR:
+	case VMA_KIND__VMA_VSYSCALL:
+		return 0;
+	case VMA_KIND__VMA_ANON_SHARED:
+		flags = (flags & ~MAP_PRIVATE) | MAP_SHARED | MAP_ANONYMOUS;
+		break;
+	case VMA_KIND__VMA_ANON_PRIVATE:
+	case VMA_KIND__VMA_STACK:
+	case VMA_KIND__VMA_HEAP:
+		flags = (flags & ~MAP_SHARED) | MAP_PRIVATE | MAP_ANONYMOUS;
+		break;
+	case VMA_KIND__VMA_FILE_PRIVATE:
+	case VMA_KIND__VMA_FILE_SHARED: {
+		bool shared = v->kind == VMA_KIND__VMA_FILE_SHARED;
+		int oflags = shared && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
+		if (!v->path)
+			return err_set(EBADMSG, "file mapping without a path");
+		if (strstr(v->path, " (deleted)"))
+			return err_set(ENOENT, "mapping of the deleted file %s; not supported", v->path);
+		if (*fd < 0 || !*fd_path || strcmp(*fd_path, v->path) || oflags == O_RDWR) {
+			if (*fd >= 0)
+				PUPPET_CALL(c, t->host_pid, "close", SYS_close, *fd);
+			*fd = -1;
+			ret = open_in(c, t->host_pid, v->path, oflags);
+			if (ret < 0)
+				return err_wrap((int)ret, "opening %s", v->path);
+			*fd = ret;
+			*fd_path = v->path;
+		}
+		mfd = *fd;
+		flags = (flags & ~(MAP_SHARED | MAP_PRIVATE)) | (shared ? MAP_SHARED : MAP_PRIVATE);
+		break;
+	}
+	default:
+		return err_set(EBADMSG, "VMA of unknown kind %d", v->kind);
+	}
+	ret = PUPPET_CALL(c, t->host_pid, "mmap", SYS_mmap, v->start, len, v->prot, flags, mfd,
+			  mfd >= 0 ? v->pgoff : 0);
+	if (ret < 0)
+		return (int)ret;
+	if ((unsigned long)ret != v->start)
+		return err_set(EIO, "mmap landed at 0x%lx", ret);
+	return 0;
+}
+
+static int map_vmas(struct rst_ctx *c, struct rst_task *t)
+{
+	long fd = -1;
+	const char *fd_path = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < t->mm->n_vmas && r >= 0; i++) {
+		VmaEntry *v = t->mm->vmas[i];
+		r = map_vma(c, t, v, &fd, &fd_path);
+		if (r < 0)
+			r = err_wrap(r, "mapping 0x%llx-0x%llx", (unsigned long long)v->start,
+				     (unsigned long long)v->end);
+	}
+	if (fd >= 0)
+		PUPPET_CALL(c, t->host_pid, "close", SYS_close, fd);
+	return r;
+}
+
+/* Eager pages from pages-<id>.img, in pagemap order, in large chunks.
+ * Lazy runs are left for the page server (rst_mem_lazy hook: none yet). */
+static int fill_pages(struct rst_ctx *c, struct rst_task *t)
+{
+	struct cr_img *pm = NULL, *pages = NULL;
+	PagemapHead *head = NULL;
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int mem = -1;
+	char path[64];
+	uint64_t off = 0;
+	int r;
+
+	if (!img_exists(c->dirfd, CR_IMG_PAGEMAP, t->pid))
+		return 0;
+	r = img_open(c->dirfd, CR_IMG_PAGEMAP, t->pid, O_RDONLY, &pm);
+	if (r < 0)
+		return r;
+	r = img_read_msg(pm, &pagemap_head__descriptor, (ProtobufCMessage **)&head);
+	if (r < 0 || !head) {
+		r = r < 0 ? r : err_set(EBADMSG, "pagemap-%d.img has no head", t->pid);
+		goto out;
+	}
+	r = img_open(c->dirfd, CR_IMG_PAGES, head->pages_id, O_RDONLY, &pages);
+	if (r < 0)
+		goto out;
+	snprintf(path, sizeof(path), "/proc/%d/mem", t->host_pid);
+	mem = open(path, O_RDWR | O_CLOEXEC);
+	buf = malloc(PAGE_CHUNK);
+	if (mem < 0 || !buf) {
+		r = mem < 0 ? err_sys(errno, "opening %s", path) : -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		PagemapEntry *e;
+		r = img_read_msg(pm, &pagemap_entry__descriptor, (ProtobufCMessage **)&e);
+		if (r < 0 || !e)
+			break;
+		uint64_t vaddr = e->vaddr, left = (uint64_t)e->nr_pages * RST_PAGE;
+		bool skip = (e->has_zero && e->zero) || (e->has_lazy && e->lazy);
+		if (e->has_in_parent && e->in_parent)
+			r = err_set(ENOTSUP, "pages at 0x%llx are in pre-dump parent images; not supported",
+				    (unsigned long long)vaddr);
+		pagemap_entry__free_unpacked(e, NULL);
+		if (r < 0)
+			break;
+		if (skip)
+			continue;
+		while (left > 0) {
+			size_t n = left < PAGE_CHUNK ? left : PAGE_CHUNK;
+			ssize_t got = pread(img_fd(pages), buf, n, img_data_offset(pages) + off);
+			if (got != (ssize_t)n) {
+				r = err_set(EBADMSG, "pages-%u.img: short read at offset %llu", head->pages_id,
+					    (unsigned long long)off);
+				goto out;
+			}
+			if (pwrite(mem, buf, n, vaddr) != (ssize_t)n) {
+				r = err_sys(errno ? errno : EIO, "writing %zu bytes at 0x%llx", n,
+					    (unsigned long long)vaddr);
+				goto out;
+			}
+			c->pages_restored += n / RST_PAGE;
+			off += n;
+			vaddr += n;
+			left -= n;
+		}
+	}
+out:
+	if (head)
+		pagemap_head__free_unpacked(head, NULL);
+	if (pages)
+		img_close(pages);
+	img_close(pm);
+	return r;
+}
+
+static int set_mm(struct rst_ctx *c, struct rst_task *t)
+{
+	MmEntry *mm = t->mm;
+	struct prctl_mm_map map = {
+		.start_code = mm->mm_start_code, .end_code = mm->mm_end_code,
+		.start_data = mm->mm_start_data, .end_data = mm->mm_end_data,
+		.start_brk = mm->mm_start_brk, .brk = mm->mm_brk,
+		.start_stack = mm->mm_start_stack,
+		.arg_start = mm->mm_arg_start, .arg_end = mm->mm_arg_end,
+		.env_start = mm->mm_env_start, .env_end = mm->mm_env_end,
+		.exe_fd = -1,
+	};
+	const size_t auxv_off = 512;
+	unsigned long auxv_addr = 0, map_addr;
+	long exe = -1, ret;
+	int r;
+
+	if (mm->n_auxv) {
+		r = puppet_scratch_put(c, t->host_pid, auxv_off, mm->auxv, mm->n_auxv * 8, &auxv_addr);
+		if (r < 0)
+			return r;
+		map.auxv = (__u64 *)auxv_addr;
+		map.auxv_size = mm->n_auxv * 8;
+	}
+	if (mm->exe_file && *mm->exe_file) {
+		exe = open_in(c, t->host_pid, mm->exe_file, O_RDONLY);
+		if (exe < 0)
+			return err_wrap((int)exe, "opening the executable %s", mm->exe_file);
+		map.exe_fd = exe;
+	}
+	r = puppet_scratch_put(c, t->host_pid, 0, &map, sizeof(map), &map_addr);
+	if (r < 0)
+		return r;
+	ret = PUPPET_CALL(c, t->host_pid, "prctl(PR_SET_MM_MAP)", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP,
+			  map_addr, sizeof(map), 0);
+	if (exe >= 0)
+		PUPPET_CALL(c, t->host_pid, "close", SYS_close, exe);
+	return ret < 0 ? (int)ret : 0;
+}
+
+int rst_mem_restore(struct rst_ctx *c, struct rst_task *t)
+{
+	struct vpiece vd[8];
+	size_t nvd = 0;
+	int r;
+
+	r = read_vdso_block(t->host_pid, vd, ARRAY_SIZE(vd), &nvd);
+	if (r < 0)
+		return r;
+	r = unmap_all(c, t->host_pid, vd, nvd);
+	if (r < 0)
+		return err_wrap(r, "clearing the address space");
+	r = place_vdso(c, t, vd, nvd);
+	if (r < 0)
+		return err_wrap(r, "placing the vDSO");
+	r = map_vmas(c, t);
+	if (r < 0)
+		return r;
+	r = fill_pages(c, t);
+	if (r < 0)
+		return err_wrap(r, "writing pages");
+	r = set_mm(c, t);
+	if (r < 0)
+		return err_wrap(r, "setting mm fields");
+	return 0;
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Restore: the process tree. Every task is cloned from its parent's puppet
+ * with clone3(set_tid = its dumped pid), parents first, while the puppets
+ * still have the engine's pristine address space. A session leader calls
+ * setsid() right after it is made, so its children are born into the
+ * session; process groups are joined once every task exists.
+ */
+#include <linux/sched.h>
+#include <sys/syscall.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "cr/restore-internal.h"
+
+#define THREAD_FLAGS \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
+
+static int make_task(struct rst_ctx *c, struct rst_task *t)
+{
+	pid_t parent = t->parent ? t->parent->host_pid : c->anchor;
+	int r;
+
+	if (!t->parent && c->anchor_is_root) {
+		t->host_pid = c->anchor;
+	} else {
+		r = puppet_clone(c, parent, 0, t->pid, t->core->exit_signal, &t->host_pid);
+		if (r < 0)
+			return r;
+	}
+	t->threads[0].host_tid = t->host_pid;
+	if (t->pst->sid == (uint32_t)t->pid) {
+		long ret = PUPPET_CALL(c, t->host_pid, "setsid", SYS_setsid, 0);
+		if (ret < 0)
+			return (int)ret;
+	} else if (t->parent && t->parent->pst->sid != t->pst->sid) {
+		log_warn("pid %d: session %u cannot be restored (its parent is in session %u)", t->pid,
+			 t->pst->sid, t->parent->pst->sid);
+	}
+	return 0;
+}
+
+int rst_pstree_create(struct rst_ctx *c)
+{
+	for (size_t i = 0; i < c->n_tasks; i++) {
+		int r = make_task(c, &c->tasks[i]);
+		if (r < 0)
+			return err_wrap(r, "restoring pid %d: creating it", c->tasks[i].pid);
+	}
+	return 0;
+}
+
+static int join_group(struct rst_ctx *c, struct rst_task *t, bool leaders)
+{
+	pid_t pgid = t->pst->pgid;
+	bool leader = pgid == t->pid;
+	long ret;
+
+	if (leader != leaders || t->pst->sid == (uint32_t)t->pid)
+		return 0;
+	if (!leader && !rst_task_by_pid(c, pgid))
+		return 0; /* a group outside the tree: stays inherited */
+	ret = PUPPET_CALL(c, t->host_pid, "setpgid", SYS_setpgid, 0, leader ? 0 : pgid);
+	return ret < 0 ? err_wrap((int)ret, "restoring pid %d: joining process group %d", t->pid, pgid) : 0;
+}
+
+int rst_pstree_groups(struct rst_ctx *c)
+{
+	for (int pass = 1; pass >= 0; pass--)
+		for (size_t i = 0; i < c->n_tasks; i++) {
+			int r = join_group(c, &c->tasks[i], pass);
+			if (r < 0)
+				return r;
+		}
+	return 0;
+}
+
+/* After the task's memory is back: the threads share it. */
+int rst_threads_create(struct rst_ctx *c, struct rst_task *t)
+{
+	for (size_t i = 1; i < t->n_threads; i++) {
+		int r = puppet_clone(c, t->host_pid, THREAD_FLAGS, t->threads[i].tid, 0,
+				     &t->threads[i].host_tid);
+		if (r < 0)
+			return err_wrap(r, "restoring pid %d: creating thread %d", t->pid,
+					t->threads[i].tid);
+	}
+	return 0;
+}
