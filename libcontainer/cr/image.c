@@ -237,7 +237,8 @@ int img_read_msg(struct cr_img *img, const ProtobufCMessageDescriptor *desc, Pro
 		return err_set(EBADMSG, "%s: message %u at offset %llu: truncated length (%zd of 4 bytes)",
 			       img->name, no, (unsigned long long)at, n);
 	uint32_t len = le32toh(le);
-	if ((uint64_t)len > img->size - img->off)
+	/* off passes size only if the file grew after we opened it */
+	if (img->off > img->size || (uint64_t)len > img->size - img->off)
 		return err_set(EBADMSG, "%s: message %u at offset %llu: length %u beyond end of file",
 			       img->name, no, (unsigned long long)at, len);
 	if (len > kinds[img->kind].max_msg)
