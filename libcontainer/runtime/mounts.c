@@ -209,12 +209,12 @@ void mounts_data_drop_option(char *data, const char *key)
 		char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		if (len >= klen && !strncmp(p, key, klen) && (len == klen || p[klen] == '=')) {
-			if (end)
-				memmove(p, end + 1, strlen(end + 1) + 1);
-			else if (p > data)
-				p[-1] = '\0';
-			else
-				*p = '\0';
+			if (!end) {
+				/* the last option: cut it with the comma before it */
+				p[p > data ? -1 : 0] = '\0';
+				return;
+			}
+			memmove(p, end + 1, strlen(end + 1) + 1);
 			continue;
 		}
 		p = end ? end + 1 : NULL;
