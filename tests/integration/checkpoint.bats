@@ -1,0 +1,317 @@
+#!/usr/bin/env bats
+# checkpoint/restore of whole containers, after runc's checkpoint.bats:
+# state goes away and comes back, stdio pipes are handed over, counters
+# continue, tmpfs contents, loopback and listening sockets survive, cgroups
+# follow the new config, and a failed checkpoint leaves the container running.
+
+load helpers
+
+function setup() {
+	requires root
+	setup_busybox
+	IMG="$BATS_TEST_TMPDIR/image-dir"
+	WORK="$BATS_TEST_TMPDIR/work-dir"
+	OUT="$BATS_TEST_TMPDIR/out"
+}
+
+function teardown() {
+	local fd
+	for fd in ${in_r:-} ${in_w:-} ${out_r:-} ${out_w:-} ${err_r:-} ${err_w:-}; do
+		eval "exec ${fd}>&-" 2>/dev/null || true
+	done
+	teardown_containers
+	rmdir /sys/fs/cgroup/*/ck-other 2>/dev/null || true
+}
+
+# run -d with stdio away from bats' own pipes
+function run_detached() {
+	__runc run -d "$1" </dev/null >>"$OUT" 2>&1
+}
+
+function restore_detached() {
+	local id=$1
+	shift
+	__runc restore -d --image-path "$IMG" --work-path "$WORK" "$@" "$id" </dev/null >>"$OUT" 2>&1
+}
+
+function checkpoint() {
+	runc checkpoint --image-path "$IMG" --work-path "$WORK" "$@"
+}
+
+function show_logs() {
+	grep -B 5 Error "$WORK"/dump.log "$WORK"/restore.log >&2 || true
+}
+
+function init_pid() {
+	__runc state "$1" | jq -r .pid
+}
+
+# runc's pipe trio: in/out/err each a pipe whose both ends we hold.
+function setup_pipes() {
+	local pipe
+	exec {pipe}<> <(:)
+	exec {err_r}</proc/self/fd/$pipe
+	exec {err_w}>/proc/self/fd/$pipe
+	exec {pipe}>&-
+	exec {pipe}<> <(:)
+	exec {out_r}</proc/self/fd/$pipe
+	exec {out_w}>/proc/self/fd/$pipe
+	exec {pipe}>&-
+	exec {pipe}<> <(:)
+	exec {in_r}</proc/self/fd/$pipe
+	exec {in_w}>/proc/self/fd/$pipe
+	exec {pipe}>&-
+}
+
+function check_pipes() {
+	local output stderr
+	echo Ping >&${in_w}
+	exec {in_w}>&- {out_w}>&- {err_w}>&- {in_r}>&-
+	output=$(timeout 10 cat <&${out_r})
+	exec {out_r}>&-
+	stderr=$(timeout 10 cat <&${err_r})
+	exec {err_r}>&-
+	echo "stdout: $output" >&2
+	[[ "$output" == *"ponG Ping"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "checkpoint: --help exits 0 and the options are checked as runc checks them" {
+	runc checkpoint --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--leave-running"* ]]
+	runc restore --help
+	[ "$status" -eq 0 ]
+
+	run_detached ck-opts
+	runc checkpoint --status-fd 999 --lazy-pages ck-opts
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"invalid --status-fd argument 999"* ]]
+	runc checkpoint --pre-dump --image-path "$IMG" ck-opts
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"pre-dump is not supported yet"* ]]
+	runc checkpoint --image-path "$IMG" --parent-path ../nowhere ck-opts
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--parent-path"* ]]
+	runc checkpoint --manage-cgroups-mode bogus ck-opts
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"invalid manage cgroups mode"* ]]
+	runc checkpoint --bogus ck-opts
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"flag provided but not defined: -bogus"* ]]
+	runc restore --lsm-mount-context
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"flag needs an argument"* ]]
+	# none of that touched the container
+	testcontainer ck-opts running
+
+	runc restore --image-path "$BATS_TEST_TMPDIR/empty" ck-none
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"holds no checkpoint"* ]]
+	runc state ck-none
+	[ "$status" -eq 1 ]
+}
+
+@test "checkpoint and restore, twice in a row" {
+	run_detached ck-simple
+	testcontainer ck-simple running
+	for _ in 1 2; do
+		checkpoint ck-simple
+		show_logs
+		[ "$status" -eq 0 ]
+		runc state ck-simple
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"does not exist"* ]]
+		for f in inventory.img descriptors.json container.json; do
+			[ -e "$IMG/$f" ]
+		done
+		[ -e "$WORK/dump.log" ] && [ -e "$WORK/stats-dump" ]
+		jq -e 'length == 3' "$IMG/descriptors.json"
+
+		restore_detached ck-simple
+		show_logs
+		testcontainer ck-simple running
+		[ -e "$WORK/restore.log" ]
+		# state/exec work on the restored container, pid 1 is the init again
+		runc exec ck-simple sh -c 'echo $$; cat /proc/1/cmdline | tr "\0" " "'
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"while true"* ]]
+		rm -rf "$IMG"
+	done
+}
+
+@test "checkpoint and restore (with --debug)" {
+	run_detached ck-debug
+	runc --debug checkpoint --image-path "$IMG" --work-path "$WORK" ck-debug
+	show_logs
+	[ "$status" -eq 0 ]
+	runc --debug restore -d --image-path "$IMG" --work-path "$WORK" ck-debug </dev/null
+	show_logs
+	[ "$status" -eq 0 ]
+	testcontainer ck-debug running
+}
+
+@test "checkpoint and restore under a new name" {
+	run_detached ck-old
+	checkpoint ck-old
+	[ "$status" -eq 0 ]
+	restore_detached ck-new
+	show_logs
+	testcontainer ck-new running
+	runc state ck-old
+	[ "$status" -eq 1 ]
+	jq -e '.id == "ck-old"' "$IMG/container.json"
+	# the restored tree lives in the new container's cgroup
+	pid=$(init_pid ck-new)
+	grep -q "/skua/ck-new" "/proc/$pid/cgroup"
+}
+
+@test "checkpoint --leave-running, then restore a copy while the original runs" {
+	run_detached ck-orig
+	checkpoint --leave-running ck-orig
+	show_logs
+	[ "$status" -eq 0 ]
+	testcontainer ck-orig running
+	# it really runs on: not frozen
+	[ "$(cat /sys/fs/cgroup/freezer/skua/ck-orig/freezer.state)" = THAWED ]
+	runc exec ck-orig true
+	[ "$status" -eq 0 ]
+
+	restore_detached ck-copy
+	show_logs
+	testcontainer ck-copy running
+	testcontainer ck-orig running
+	[ "$(init_pid ck-orig)" != "$(init_pid ck-copy)" ]
+}
+
+@test "checkpoint and restore: a counter continues, tmpfs contents and hostname come back" {
+	update_config '.hostname = "ck-host"
+		| .mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]}]
+		| .process.args = ["sh", "-c", "echo kept > /tmp/marker; i=0; while true; do i=$((i + 1)); echo $i > /tmp/count; echo count $i; usleep 50000; done"]'
+	run_detached ck-count
+	retry 100 0.1 sh -c "[ \$(cat /proc/$(init_pid ck-count)/root/tmp/count 2>/dev/null || echo 0) -ge 20 ]"
+	# a file made by hand at runtime, and a hostname changed at runtime
+	echo "by hand" >"/proc/$(init_pid ck-count)/root/tmp/handmade"
+	nsenter -t "$(init_pid ck-count)" -u hostname ck-renamed
+
+	checkpoint ck-count
+	show_logs
+	[ "$status" -eq 0 ]
+	before=$(tar -xOf "$IMG"/tmpfs-*.tar ./count 2>/dev/null || true)
+	[ -n "$before" ] && [ "$before" -ge 20 ]
+
+	: >"$OUT"
+	restore_detached ck-count
+	show_logs
+	testcontainer ck-count running
+	pid=$(init_pid ck-count)
+	retry 50 0.1 grep -q "count" "$OUT"
+	sleep 0.5
+	after=$(cat "/proc/$pid/root/tmp/count")
+	echo "before $before after $after" >&2
+	# continued, not restarted: the first count printed after restore follows on
+	[ "$after" -gt "$before" ]
+	first=$(grep -m1 -o 'count [0-9]*' "$OUT" | cut -d' ' -f2)
+	[ "$first" -gt "$before" ]
+	[ "$(cat "/proc/$pid/root/tmp/marker")" = kept ]
+	[ "$(cat "/proc/$pid/root/tmp/handmade")" = "by hand" ]
+	runc exec ck-count hostname
+	[ "$output" = ck-renamed ]
+}
+
+@test "checkpoint and restore with pipes: Ping in, ponG Ping out" {
+	update_config '.process.args = ["sh", "-c", "while read line; do echo ponG $line; done"]'
+	setup_pipes
+	__runc run -d ck-pipes <&${in_r} >&${out_w} 2>&${err_w}
+	testcontainer ck-pipes running
+
+	checkpoint ck-pipes
+	show_logs
+	[ "$status" -eq 0 ]
+	jq -e '.[0] | startswith("pipe:")' "$IMG/descriptors.json"
+	__runc restore -d --image-path "$IMG" --work-path "$WORK" ck-pipes <&${in_r} >&${out_w} 2>&${err_w}
+	show_logs
+	testcontainer ck-pipes running
+	check_pipes
+}
+
+@test "restore into a different cgroup (--manage-cgroups-mode ignore)" {
+	run_detached ck-cg
+	checkpoint --manage-cgroups-mode ignore ck-cg
+	show_logs
+	[ "$status" -eq 0 ]
+	update_config '.linux.cgroupsPath = "/ck-other" | .linux.resources.pids = {"limit": 77}'
+	restore_detached ck-cg --manage-cgroups-mode ignore
+	show_logs
+	testcontainer ck-cg running
+	pid=$(init_pid ck-cg)
+	grep -q ":/ck-other$" "/proc/$pid/cgroup"
+	! grep -q "/skua/ck-cg" "/proc/$pid/cgroup"
+	[ "$(cat /sys/fs/cgroup/pids/ck-other/pids.max)" = 77 ]
+	# every process of the tree, not only the init
+	for p in $(cat /sys/fs/cgroup/pids/ck-other/cgroup.procs); do
+		grep -q ":/ck-other$" "/proc/$p/cgroup"
+	done
+	[ ! -e /sys/fs/cgroup/pids/skua/ck-cg ]
+}
+
+@test "checkpoint of a container holding an unsupported resource fails, the container runs on" {
+	# fd 3 on a deleted file: the engine cannot bring it back
+	update_config '.process.args = ["sh", "-c", "exec 3>/unsup; rm /unsup; i=0; while true; do i=$((i + 1)); echo $i > /cnt; usleep 50000; done"]'
+	run_detached ck-unsup
+	retry 50 0.1 test -s "$BUNDLE/rootfs/cnt"
+	checkpoint ck-unsup
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not supported"* ]]
+	grep -q "Error" "$WORK/dump.log"
+	testcontainer ck-unsup running
+	[ "$(cat /sys/fs/cgroup/freezer/skua/ck-unsup/freezer.state)" = THAWED ]
+	a=$(cat "$BUNDLE/rootfs/cnt")
+	sleep 0.5
+	b=$(cat "$BUNDLE/rootfs/cnt")
+	[ "$b" -gt "$a" ]
+}
+
+@test "checkpoint and restore: busybox httpd serves the same page on the same port" {
+	mkdir -p "$BUNDLE/rootfs/www"
+	echo "ck page $$" >"$BUNDLE/rootfs/www/index.html"
+	update_config '.process.args = ["httpd", "-f", "-p", "8088", "-h", "/www"]'
+	run_detached ck-httpd
+	pid=$(init_pid ck-httpd)
+	# loopback up, plus an address of our own, as a CNI plugin would
+	nsenter -t "$pid" -n ip link set lo up
+	nsenter -t "$pid" -n ip addr add 10.123.45.6/32 dev lo
+	retry 50 0.1 __runc exec ck-httpd wget -q -O - http://127.0.0.1:8088/
+	runc exec ck-httpd wget -q -O - http://127.0.0.1:8088/
+	[ "$output" = "ck page $$" ]
+
+	checkpoint ck-httpd
+	show_logs
+	[ "$status" -eq 0 ]
+	restore_detached ck-httpd
+	show_logs
+	testcontainer ck-httpd running
+	runc exec ck-httpd wget -q -O - http://127.0.0.1:8088/
+	[ "$output" = "ck page $$" ]
+	runc exec ck-httpd wget -q -O - http://10.123.45.6:8088/
+	[ "$output" = "ck page $$" ]
+	# the same listening socket, not a new httpd: pid 1 is still httpd
+	runc exec ck-httpd cat /proc/1/comm
+	[ "$output" = httpd ]
+}
+
+@test "restore without -d stays attached and exits with the container's code" {
+	update_config '.process.args = ["sh", "-c", "i=0; while [ $i -lt 30 ]; do i=$((i + 1)); usleep 50000; done; exit 7"]'
+	run_detached ck-fg
+	checkpoint ck-fg
+	show_logs
+	[ "$status" -eq 0 ]
+	run timeout 30 "$SKUA_BIN" --root "$ROOT" restore --image-path "$IMG" --work-path "$WORK" \
+		--pid-file "$BATS_TEST_TMPDIR/pid" ck-fg </dev/null
+	show_logs
+	[ "$status" -eq 7 ]
+	[ -s "$BATS_TEST_TMPDIR/pid" ]
+	# gone after it exited, as after run
+	runc state ck-fg
+	[ "$status" -eq 1 ]
+}
