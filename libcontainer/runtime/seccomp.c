@@ -187,7 +187,7 @@ static int build(const struct oci_seccomp *s, scmp_filter_ctx *ret, bool *ret_no
 
 	r = parse_action(s->default_action, s->has_default_errno_ret, s->default_errno_ret, &def);
 	if (r < 0)
-		return err_wrap(r, "seccomp default action");
+		return r;
 	ctx = seccomp_init(def);
 	if (!ctx)
 		return err_set(EINVAL, "seccomp: cannot create a filter with default action %s",
