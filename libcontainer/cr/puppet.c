@@ -384,5 +384,13 @@ void puppet_kill_all(struct rst_ctx *c)
 		while (waitpid(c->anchor, NULL, __WALL) < 0 && errno == EINTR)
 			;
 	}
+	/* killed tracees stay zombies until their tracer (we) waits */
+	for (size_t i = c->n_tasks; i-- > 0;)
+		for (size_t k = c->tasks[i].n_threads; k-- > 0;) {
+			pid_t tid = c->tasks[i].threads[k].host_tid;
+			if (tid > 0 && tid != c->anchor)
+				while (waitpid(tid, NULL, __WALL) < 0 && errno == EINTR)
+					;
+		}
 	c->anchor = 0;
 }

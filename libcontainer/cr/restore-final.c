@@ -48,10 +48,13 @@ static int thread_state(struct rst_ctx *c, struct rst_thread *th)
 		if (ret < 0)
 			return (int)ret;
 	}
-	if (tc->altstack && !(tc->altstack->ss_flags & SS_DISABLE)) {
-		stack_t ss = { .ss_sp = (void *)(uintptr_t)tc->altstack->ss_sp,
-			       .ss_size = tc->altstack->ss_size,
-			       .ss_flags = tc->altstack->ss_flags & ~SS_ONSTACK };
+	/* always: a forked puppet may carry the engine's altstack */
+	{
+		stack_t ss = { .ss_flags = SS_DISABLE };
+		if (tc->altstack && !(tc->altstack->ss_flags & SS_DISABLE))
+			ss = (stack_t){ .ss_sp = (void *)(uintptr_t)tc->altstack->ss_sp,
+					.ss_size = tc->altstack->ss_size,
+					.ss_flags = tc->altstack->ss_flags & ~SS_ONSTACK };
 		r = puppet_scratch_put(c, tid, 0, &ss, sizeof(ss), &addr);
 		if (r < 0)
 			return r;

@@ -6,6 +6,7 @@
  */
 #include <cpuid.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "base/error.h"
 #include "cr/image.h"
 #include "cr/restore-internal.h"
+#include "cr/vma.h"
 
 static int load_inventory(struct rst_ctx *c)
 {
@@ -36,9 +38,52 @@ static uint64_t machine_xcr0(void)
 	return ((uint64_t)d << 32) | a;
 }
 
+/* The digest of this kernel's vDSO, computed over our own [vdso] the way
+ * the dumper does it. */
+static int machine_vdso(uint8_t digest[VDSO_DIGEST_LEN], uint64_t *ret_size)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+
+	if (!f)
+		return err_sys(errno, "reading /proc/self/maps");
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && strstr(line, "[vdso]")) {
+			vma_vdso_digest((const void *)s, e - s, digest);
+			*ret_size = e - s;
+			return 0;
+		}
+	}
+	return err_set(ENOENT, "this process has no vDSO");
+}
+
+static int check_vdso(struct rst_ctx *c)
+{
+	uint8_t digest[VDSO_DIGEST_LEN];
+	uint64_t size;
+
+	if (!c->inv->has_vdso_hash)
+		return 0;
+	int r = machine_vdso(digest, &size);
+	if (r < 0)
+		return r;
+	if (c->inv->vdso_hash.len != VDSO_DIGEST_LEN || memcmp(c->inv->vdso_hash.data, digest, VDSO_DIGEST_LEN) ||
+	    (c->inv->has_vdso_size && c->inv->vdso_size != size))
+		return err_set(EINVAL, "the images come from another kernel build (vDSO differs%s%s): "
+				       "restore needs the same kernel",
+			       c->inv->kernel_release ? ", dumped on " : "",
+			       c->inv->kernel_release ? c->inv->kernel_release : "");
+	return 0;
+}
+
 static int check_machine(struct rst_ctx *c)
 {
 	uint64_t xcr0 = machine_xcr0();
+	int r = check_vdso(c);
+
+	if (r < 0)
+		return r;
 
 	if (c->inv->has_xcr0 && c->inv->xcr0 != xcr0)
 		return err_set(EINVAL,

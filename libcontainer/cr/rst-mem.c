@@ -15,16 +15,22 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/uapi-compat.h"
 #include "cr/image.h"
 #include "cr/restore-internal.h"
 
 #define TASK_SIZE_MAX 0x7ffffffff000UL
+#ifndef SYS_rseq
+#define SYS_rseq 334
+#endif
+#define RSEQ_FLAG_UNREGISTER 1
 #define PAGE_CHUNK (4UL << 20)
 
 struct vpiece {
@@ -334,11 +340,31 @@ static int set_mm(struct rst_ctx *c, struct rst_task *t)
 	return ret < 0 ? (int)ret : 0;
 }
 
+/* A fork keeps the parent's rseq registration: the kernel would go on
+ * writing the engine's rseq area, at an address that is about to mean
+ * something else (or nothing: then the task gets SIGSEGV). */
+static int drop_rseq(struct rst_ctx *c, pid_t pid)
+{
+	struct skua_ptrace_rseq_configuration conf = { 0 };
+
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, sizeof(conf), &conf) < 0)
+		return err_sys(errno, "reading the rseq registration of %d", pid);
+	if (!conf.rseq_abi_pointer)
+		return 0;
+	long ret = PUPPET_CALL(c, pid, "rseq(UNREGISTER)", SYS_rseq, conf.rseq_abi_pointer,
+			       conf.rseq_abi_size, RSEQ_FLAG_UNREGISTER, conf.signature);
+	return ret < 0 ? (int)ret : 0;
+}
+
 int rst_mem_restore(struct rst_ctx *c, struct rst_task *t)
 {
 	struct vpiece vd[8];
 	size_t nvd = 0;
 	int r;
+
+	r = drop_rseq(c, t->host_pid);
+	if (r < 0)
+		return r;
 
 	r = read_vdso_block(t->host_pid, vd, ARRAY_SIZE(vd), &nvd);
 	if (r < 0)

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cr_restore() end to end, as root: a child with a known state is dumped
+ * (which kills it), restored, and must go on from where it was: its counter
+ * keeps rising from the dumped value, its memory pattern is intact, its pid
+ * is the dumped one. The child reports through a pipe whose other end the
+ * test keeps: at dump that pipe is external, at restore the test hands its
+ * own copy of the child's write end back.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "cr/cr.h"
+#include "tap.h"
+
+#define PATTERN_PAGES 64
+
+struct report {
+	uint64_t counter;
+	int32_t pid, ppid, sid, pgid;
+	int32_t ok;
+	int32_t exit_after; /* nonzero: the child exits with 42 after this many more reports */
+};
+
+static volatile uint64_t counter;
+static unsigned char pattern[PATTERN_PAGES * 4096];
+static volatile int reports_left = -1;
+
+static int pattern_ok(void)
+{
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		if (pattern[i] != (unsigned char)(i * 7 + i / 4096))
+			return 0;
+	return 1;
+}
+
+/* A child with no fds but the report pipe (and /dev/null as stdio). */
+static void quiet_fds(int keep)
+{
+	int null = open("/dev/null", O_RDWR);
+	dup2(null, 0), dup2(null, 1), dup2(null, 2);
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+static void counter_loop(int wfd, int exit_after_reports)
+{
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (unsigned char)(i * 7 + i / 4096);
+	for (;;) {
+		counter++;
+		if ((counter & 0x3fffff) == 0) {
+			struct report r = { counter, getpid(), getppid(), getsid(0), getpgid(0), pattern_ok(), 0 };
+			if (write(wfd, &r, sizeof(r)) != sizeof(r))
+				_exit(3);
+			if (exit_after_reports > 0 && reports_left < 0)
+				reports_left = exit_after_reports;
+			if (reports_left > 0 && --reports_left == 0)
+				_exit(42);
+		}
+	}
+}
+
+static int read_report(int fd, struct report *r, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	return read(fd, r, sizeof(*r)) == sizeof(*r) ? 0 : -1;
+}
+
+static void drain(int fd)
+{
+	struct report r;
+	while (read_report(fd, &r, 0) == 0)
+		;
+}
+
+static char *make_dir(void)
+{
+	char *d = strdup("/tmp/skua-test-restore-XXXXXX");
+	return mkdtemp(d);
+}
+
+static void rm_rf(const char *d)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	if (system(cmd)) {
+	}
+}
+
+static int pipe_key(int fd, char *buf, size_t len)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	snprintf(buf, len, "pipe:[%lu]", (unsigned long)st.st_ino);
+	return 0;
+}
+
+static int dump(pid_t pid, const char *dir)
+{
+	struct cr_dump_opts o = { .pid = pid, .image_dir = dir };
+	int r = cr_dump(&o);
+	if (r < 0) {
+		printf("# dump: %s\n", err_msg());
+		kill(pid, SIGKILL);
+	}
+	/* our child: the dump killed it, we reap it */
+	waitpid(pid, NULL, 0);
+	return r;
+}
+
+/* Reap the reaper(s) a detached restore left as our children. */
+static void reap_all(void)
+{
+	while (waitpid(-1, NULL, __WALL) > 0)
+		;
+}
+
+static void test_counter(void)
+{
+	int p[2];
+	struct report before, after;
+	char key[64];
+	char *dir = make_dir();
+
+	if (pipe(p) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		quiet_fds(p[1]);
+		counter_loop(p[1], 0);
+	}
+	ok(read_report(p[0], &before, 5000) == 0, "counter child reports");
+	pipe_key(p[1], key, sizeof(key));
+	is_int(dump(pid, dir), 0, "dump of the counter child");
+	drain(p[0]);
+	read_report(p[0], &before, 0);
+
+	struct cr_external ext = { .key = key, .fd = p[1] };
+	struct cr_restore_opts ro = { .image_dir = dir, .detach = true, .externals = &ext, .n_externals = 1 };
+	pid_t root = 0;
+	int st = 0;
+	int r = cr_restore(&ro, &root, &st);
+	if (!is_int(r, 0, "restore of the counter child"))
+		printf("# %s\n", err_msg());
+	ok(root > 0, "restore returns the root's host pid (%d)", root);
+	int got = read_report(p[0], &after, 5000);
+	ok(got == 0, "the restored child reports again");
+	ok(got == 0 && after.counter > before.counter, "its counter went on (%llu -> %llu)",
+	   (unsigned long long)before.counter, (unsigned long long)after.counter);
+	ok(got == 0 && after.ok, "its memory pattern is intact");
+	is_int(got == 0 ? after.pid : -1, before.pid, "it has its dumped pid in its namespace");
+	if (root > 0)
+		kill(root, SIGKILL);
+	reap_all();
+	char log[512];
+	snprintf(log, sizeof(log), "%s/restore.log", dir);
+	ok(access(log, F_OK) == 0, "restore.log is written");
+	snprintf(log, sizeof(log), "%s/stats-restore", dir);
+	ok(access(log, F_OK) == 0, "stats-restore is written");
+	close(p[0]), close(p[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* Without detach the engine waits and returns the root's exit status. */
+static void test_wait_status(void)
+{
+	int p[2];
+	struct report r0;
+	char key[64];
+	char *dir = make_dir();
+
+	if (pipe(p) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		quiet_fds(p[1]);
+		counter_loop(p[1], 8);
+	}
+	ok(read_report(p[0], &r0, 5000) == 0, "exiting child reports");
+	pipe_key(p[1], key, sizeof(key));
+	is_int(dump(pid, dir), 0, "dump of the exiting child");
+	struct cr_external ext = { .key = key, .fd = p[1] };
+	struct cr_restore_opts ro = { .image_dir = dir, .detach = false, .externals = &ext, .n_externals = 1 };
+	pid_t root = 0;
+	int st = -1;
+	/* the child blocks writing once the pipe is full: keep reading */
+	pid_t reader = fork();
+	if (reader == 0) {
+		struct report r;
+		close(p[1]);
+		while (read(p[0], &r, sizeof(r)) > 0)
+			;
+		_exit(0);
+	}
+	int r = cr_restore(&ro, &root, &st);
+	if (!is_int(r, 0, "attached restore"))
+		printf("# %s\n", err_msg());
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 42, "the root's exit status comes back (0x%x)", st);
+	close(p[0]), close(p[1]);
+	reap_all();
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A restore that cannot finish leaves nothing behind and names the pid. */
+static void test_failure_cleans_up(void)
+{
+	int p[2];
+	struct report r0;
+	char *dir = make_dir();
+
+	if (pipe(p) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		quiet_fds(p[1]);
+		counter_loop(p[1], 0);
+	}
+	read_report(p[0], &r0, 5000);
+	is_int(dump(pid, dir), 0, "dump for the failure test");
+	/* no externals: the report pipe cannot be restored */
+	struct cr_restore_opts ro = { .image_dir = dir, .detach = true };
+	pid_t root = 0;
+	int r = cr_restore(&ro, &root, NULL);
+	ok(r < 0, "restore without the external pipe fails");
+	ok(strstr(err_msg(), "pipe:[") != NULL, "the error names the missing external: %s", err_msg());
+	ok(waitpid(-1, NULL, __WALL | WNOHANG) < 0 && errno == ECHILD, "no puppet is left behind");
+	char log[512], buf[8192] = "";
+	snprintf(log, sizeof(log), "%s/restore.log", dir);
+	FILE *f = fopen(log, "r");
+	if (f) {
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = 0;
+		fclose(f);
+	}
+	ok(strstr(buf, "Error: ") != NULL, "restore.log has the error");
+	close(p[0]), close(p[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root\n");
+		return 0;
+	}
+	setvbuf(stdout, NULL, _IONBF, 0);
+	test_counter();
+	test_wait_status();
+	test_failure_cleans_up();
+	return done_testing();
+}
