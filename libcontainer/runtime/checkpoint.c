@@ -117,15 +117,16 @@ static int save_extras(struct ckpt *k)
 	return ckpt_meta_write(k->o->image_dir, &k->meta);
 }
 
-/* The init's stdio is the caller's business: pipes, sockets and terminals
- * there become externals, handed back by whoever restores. */
+/* The init's stdio is the caller's business: pipes, sockets, terminals and
+ * host files there become externals, handed back by whoever restores (runc
+ * through descriptors.json). /dev/null is the container's own to reopen. */
 static void external_keys(struct ckpt *k, const char *keys[3], size_t *n)
 {
 	*n = 0;
 	for (int i = 0; i < 3; i++) {
 		const char *d = k->desc[i];
 		bool dup = false;
-		if (!d[0] || (d[0] == '/' && strncmp(d, "/dev/pts/", 9) && strncmp(d, "/dev/tty", 8)))
+		if (!d[0] || streq(d, "/dev/null"))
 			continue;
 		for (size_t j = 0; j < *n; j++)
 			dup |= streq(keys[j], d);
