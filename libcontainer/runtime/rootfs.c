@@ -10,7 +10,8 @@
  *   4. every spec mount, in order, at a destination resolved inside the rootfs;
  *   5. /dev populated (unless /dev is a bind of a host directory), console;
  *   6. pivot_root (or MS_MOVE + chroot with --no-pivot);
- *   7. masked paths, readonly paths, then the read-only root.
+ *   7. masked paths, readonly paths, then the read-only root (an fd of
+ *      /proc/sys is kept first so that setup_sysctl() can still write).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include "runtime/devices.h"
 #include "runtime/mounts.h"
 #include "runtime/setup.h"
+#include "runtime/sysctl.h"
 
 static bool has_ns(const struct oci_config *c, enum oci_ns_type t)
 {
@@ -254,5 +256,7 @@ int setup_rootfs(const struct oci_config *c, bool no_pivot, const char *console_
 	r = no_pivot ? do_chroot(c->root_path) : do_pivot_root(c->root_path);
 	if (r < 0)
 		return r;
+	if (c->linux_.n_sysctl)
+		sysctl_keep_procsys();
 	return finalize_root(c);
 }
