@@ -32,6 +32,7 @@ struct ckpt {
 	const char *work_dir;
 	struct cgroup *cg;
 	bool was_paused;
+	bool engine_logged; /* cr_dump wrote its error to dump.log */
 	char *desc[3];
 	struct ckpt_meta meta;
 };
@@ -157,6 +158,7 @@ static int dump(struct ckpt *k)
 	log_step_close();
 	int r = cr_dump(&d);
 	step_log_open(k);
+	k->engine_logged = r < 0;
 	return r;
 }
 
@@ -205,7 +207,8 @@ int container_checkpoint(struct container *c, const struct container_checkpoint_
 	k.work_dir = o->work_dir ? o->work_dir : o->image_dir;
 	r = run(&k);
 	if (r < 0) {
-		log_error("%s", err_msg()[0] ? err_msg() : strerror(-r));
+		if (!k.engine_logged)
+			log_error("%s", err_msg()[0] ? err_msg() : strerror(-r));
 		/* the engine thaws what it froze; this undoes our own freeze */
 		if (k.cg && !k.was_paused && container_init_alive(c))
 			cgroup_thaw(k.cg);

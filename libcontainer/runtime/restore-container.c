@@ -38,6 +38,7 @@ struct rst {
 	struct ckpt_meta meta;
 	char *desc[3];
 	struct container *c;
+	bool engine_logged; /* cr_restore wrote its error to restore.log */
 };
 
 /* Runs as the container's init after its setup: wait, forever, to be seized.
@@ -188,8 +189,10 @@ static int engine(struct rst *s)
 	log_step_close();
 	r = cr_restore(&ro, &root_pid, NULL);
 	step_log_open(s);
-	if (r < 0)
+	if (r < 0) {
+		s->engine_logged = true;
 		return r;
+	}
 	if (root_pid != s->c->pid)
 		return err_set(EIO, "the engine restored the root as pid %d, not the container's "
 				    "init %d", root_pid, s->c->pid);
@@ -232,7 +235,8 @@ int container_restore(const char *root, const struct container_restore_opts *o,
 	if (r < 0) {
 		char saved[4096];
 		snprintf(saved, sizeof(saved), "%s", err_msg()[0] ? err_msg() : strerror(-r));
-		log_error("%s", saved);
+		if (!s.engine_logged)
+			log_error("%s", saved);
 		if (s.c) {
 			container_delete(s.c, true);
 			container_free(s.c);
