@@ -9,7 +9,7 @@
  *   3. a tmpfs on /dev unless the spec mounts something there;
  *   4. every spec mount, in order, at a destination resolved inside the rootfs;
  *   5. /dev populated (unless /dev is a bind of a host directory), console;
- *   6. pivot_root (or MS_MOVE + chroot with --no-pivot);
+ *   6. pivot_root (or MS_MOVE + chroot with --no-pivot), process.cwd created;
  *   7. masked paths, readonly paths, then the read-only root (an fd of
  *      /proc/sys is kept first so that setup_sysctl() can still write).
  */
@@ -23,6 +23,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/fd.h"
 #include "base/syscall.h"
 #include "runtime/devices.h"
 #include "runtime/mounts.h"
@@ -258,5 +259,9 @@ int setup_rootfs(const struct oci_config *c, bool no_pivot, const char *console_
 		return r;
 	if (c->linux_.n_sysctl)
 		sysctl_keep_procsys();
+	/* as runc: a missing cwd is created, inside the new root, before it turns read-only */
+	if (c->process && c->process->cwd && c->process->cwd[0] == '/' &&
+	    (r = mkdir_p(c->process->cwd, 0755)) < 0)
+		return err_sys(-r, "creating cwd %s", c->process->cwd);
 	return finalize_root(c);
 }
