@@ -9,12 +9,27 @@ SKUA_BIN=$(readlink -f "$SKUA")
 WORKLOADS=$SKUA_SRC/build/workloads
 ROOTFS_CACHE=$SKUA_SRC/build/rootfs
 
-# The test's state root; one per test file run.
-ROOT=${ROOT:-/run/skua-test}
+# The test's state root; one per test file, so that files running at the
+# same time never see (or tear down) each other's containers.
+ROOT=${ROOT:-/run/skua-test-$(basename "${BATS_TEST_FILENAME:-x}" .bats)}
 
 # Run skua with the test root; output in $output and $status, as bats' run.
 function runc() {
 	run __runc "$@"
+	echo "skua $* (status=$status):" >&2
+	echo "$output" >&2
+}
+
+# For commands that leave a container running (create, run -d, exec -d): the
+# container inherits skua's stdio, and a pipe it holds would keep bats' `run`
+# waiting forever. Its stdio goes to files; $output is skua's own stderr.
+function runc_bg() {
+	local rc=0
+	__runc "$@" </dev/null >>"$BATS_TEST_TMPDIR/ctr.out" 2>"$BATS_TEST_TMPDIR/ctr.err" || rc=$?
+	status=$rc
+	output=$(cat "$BATS_TEST_TMPDIR/ctr.err")
+	lines=()
+	[ -z "$output" ] || mapfile -t lines <<<"$output"
 	echo "skua $* (status=$status):" >&2
 	echo "$output" >&2
 }
@@ -80,6 +95,7 @@ function teardown_containers() {
 	for id in $("$SKUA_BIN" --root "$ROOT" list -q 2>/dev/null); do
 		"$SKUA_BIN" --root "$ROOT" delete -f "$id" >/dev/null 2>&1
 	done
+	rmdir "$ROOT" 2>/dev/null || true
 }
 
 function teardown() {
@@ -94,4 +110,28 @@ function requires() {
 		*) ;;
 		esac
 	done
+}
+
+# The container's cgroup directories (v1 memory and the unified tree) for the
+# default cgroupsPath /skua/ID.
+function cgroup_dirs() {
+	echo "/sys/fs/cgroup/memory/skua/$1"
+	echo "/sys/fs/cgroup/pids/skua/$1"
+	echo "/sys/fs/cgroup/unified/skua/$1"
+}
+
+# Assert nothing of container ID is left: state dir, cgroups.
+function assert_no_leftovers() {
+	local d
+	[ ! -e "$ROOT/$1" ] || { echo "state dir $ROOT/$1 left behind" >&2; return 1; }
+	for d in $(cgroup_dirs "$1"); do
+		[ ! -e "$d" ] || { echo "cgroup $d left behind" >&2; return 1; }
+	done
+}
+
+# The receiving end of a console socket: start_recvtty SOCKET [INPUT] > OUT
+function start_recvtty() {
+	"$WORKLOADS/recvtty" "$@" &
+	RECVTTY_PID=$!
+	retry 50 0.1 test -S "$1"
 }
