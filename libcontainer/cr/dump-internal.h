@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The dump side of the engine, private to libcontainer/cr/: the tree being
+ * dumped (host pids and the tree's own pids), the state shared by the steps
+ * of cr_dump(), and the step functions. Every step returns 0 or -errno with
+ * err_set() context.
+ */
+#ifndef SKUA_CR_DUMP_INTERNAL_H
+#define SKUA_CR_DUMP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "cr/cr.h"
+
+struct file_table;
+
+struct dthread {
+	pid_t tid;    /* host view */
+	pid_t ns_tid; /* the tree's pid namespace */
+	bool seized;  /* ours: detach it at the end */
+};
+
+struct dtask {
+	pid_t pid;          /* host view */
+	pid_t ns_pid, ns_ppid, ns_pgid, ns_sid;
+	pid_t host_ppid;
+	int parent;         /* index in ctx->tasks, -1 for the root */
+	struct dthread *threads; /* main thread first */
+	size_t n_threads;
+};
+
+struct dump_stats {
+	unsigned long long freeze_start_ns, frozen_ns, memdump_ns, memwrite_ns;
+	uint64_t pages_scanned, pages_written, pages_lazy;
+};
+
+struct dump_ctx {
+	const struct cr_dump_opts *o;
+	int img_dirfd;
+	struct dtask *tasks; /* parents before children */
+	size_t n_tasks;
+	bool own_pid_ns;
+	bool frozen_cgroup; /* the cgroup freezer holds the tree (thaw at the end) */
+	uint64_t xcr0;
+	uint32_t xstate_size;
+	uint8_t vdso_digest[16];
+	uint64_t vdso_size;
+	bool have_vdso;
+	struct file_table *files;
+	struct dump_stats stats;
+};
+
+/* seize.c: ptrace every thread of the tree under root (rescanning until the
+ * set is stable); put every thread back as it was; or kill the tree. */
+int seize_tree(struct dump_ctx *ctx);
+/* With the tasks already stopped by the cgroup freezer: seize and interrupt
+ * every thread (no wait), so that the ptrace stop outlives the thaw. */
+int seize_tree_frozen(struct dump_ctx *ctx);
+/* Wait for the interrupt stop of every seized thread (after a thaw). */
+int seize_wait_all(struct dump_ctx *ctx);
+void seize_release(struct dump_ctx *ctx);
+void seize_kill(struct dump_ctx *ctx);
+void dump_ctx_free_tasks(struct dump_ctx *ctx);
+
+/* freeze.c: stop the tree: the cgroup freezer then ptrace, or ptrace alone. */
+int freeze_tree(struct dump_ctx *ctx);
+void freeze_thaw(struct dump_ctx *ctx);
+
+/* pstree.c */
+int pstree_collect(struct dump_ctx *ctx);
+int pstree_write(struct dump_ctx *ctx);
+struct dtask *pstree_find_ns(struct dump_ctx *ctx, pid_t ns_pid);
+
+/* task.c: core-<pid>.img (threads, signals, creds, limits ...). */
+int task_dump_core(struct dump_ctx *ctx, struct dtask *t);
+
+/* vma.c + pages.c: mm-<pid>.img, pagemap-<pid>.img, pages-<pid>.img. */
+int vma_dump_mm(struct dump_ctx *ctx, struct dtask *t);
+
+/* files.c: fdinfo-<pid>.img for each task, files.img once. */
+int files_collect(struct dump_ctx *ctx, struct dtask *t);
+int files_dump(struct dump_ctx *ctx);
+void files_free(struct dump_ctx *ctx);
+
+/* thread.c: run one syscall in a stopped thread whose result lands in
+ * memory: len bytes at a scratch address below its stack pointer are saved,
+ * the call runs with `scratch_arg` (0-5) pointing there, the result is
+ * copied to out and the bytes are put back. */
+int dump_inject_out(pid_t tid, long nr, unsigned long args[6], int scratch_arg,
+		    void *out, size_t len, long *ret);
+
+#endif

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Stopping the tree. With a cgroup, the freezer stops every task at once
+ * (no task can fork or exit while we walk); we then seize and interrupt
+ * each thread, thaw, and collect the ptrace stops: a ptrace stop outlives
+ * the thaw, and the tasks are then in the state every later step expects.
+ * Without a cgroup, ptrace alone (seize.c rescans until the set is stable).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "cgroups/cgroup.h"
+#include "cr/dump-internal.h"
+
+static bool in_tree(const struct dump_ctx *ctx, pid_t pid)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		if (ctx->tasks[i].pid == pid)
+			return true;
+	return false;
+}
+
+/* A process in the container's cgroup but not below its init would be
+ * silently lost: refuse it by name. */
+static int check_cgroup_members(struct dump_ctx *ctx)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	int r = cgroup_pids(ctx->o->cgroup, &pids, &n);
+	if (r < 0)
+		return err_wrap(r, "listing the cgroup's processes");
+	for (size_t i = 0; i < n; i++)
+		if (!in_tree(ctx, pids[i]))
+			return err_set(EBUSY, "pid %d is in the container's cgroup but not in the "
+					      "process tree of pid %d; not supported",
+				       pids[i], ctx->o->pid);
+	return 0;
+}
+
+static int freeze_cgroup(struct dump_ctx *ctx)
+{
+	int r = cgroup_freeze(ctx->o->cgroup);
+	if (r < 0)
+		return err_wrap(r, "freezing the cgroup");
+	ctx->frozen_cgroup = true;
+	log_info("cgroup frozen");
+	r = seize_tree_frozen(ctx);
+	if (r < 0)
+		return r;
+	r = check_cgroup_members(ctx);
+	if (r < 0)
+		return r;
+	r = cgroup_thaw(ctx->o->cgroup);
+	if (r < 0)
+		return err_wrap(r, "thawing the cgroup after seizing");
+	ctx->frozen_cgroup = false;
+	return seize_wait_all(ctx);
+}
+
+int freeze_tree(struct dump_ctx *ctx)
+{
+	int r;
+
+	ctx->stats.freeze_start_ns = now_ns();
+	if (ctx->o->cgroup)
+		r = freeze_cgroup(ctx);
+	else
+		r = seize_tree(ctx);
+	if (r < 0)
+		return err_wrap(r, "freezing the tree of pid %d", ctx->o->pid);
+	ctx->stats.frozen_ns = now_ns();
+	size_t nthreads = 0;
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		nthreads += ctx->tasks[i].n_threads;
+	log_info("tree of pid %d stopped: %zu processes, %zu threads in %llu us", ctx->o->pid,
+		 ctx->n_tasks, nthreads, (ctx->stats.frozen_ns - ctx->stats.freeze_start_ns) / 1000);
+	return 0;
+}
+
+void freeze_thaw(struct dump_ctx *ctx)
+{
+	if (ctx->frozen_cgroup && ctx->o->cgroup)
+		cgroup_thaw(ctx->o->cgroup);
+	ctx->frozen_cgroup = false;
+}

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Taking hold of the tree with ptrace. Threads and children can appear while
+ * we walk (a thread not yet seized may clone), so the walk repeats until a
+ * whole pass finds nothing new; a seized thread is stopped and makes nothing.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "cr/dump-internal.h"
+#include "cr/proc-parse.h"
+#include "cr/ptrace.h"
+
+typedef int (*seize_fn)(pid_t tid);
+
+static int find_task(struct dump_ctx *ctx, pid_t pid)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		if (ctx->tasks[i].pid == pid)
+			return (int)i;
+	return -1;
+}
+
+static bool has_thread(const struct dtask *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->n_threads; i++)
+		if (t->threads[i].tid == tid)
+			return true;
+	return false;
+}
+
+static int add_task(struct dump_ctx *ctx, pid_t pid, int parent)
+{
+	struct dtask *n = realloc(ctx->tasks, (ctx->n_tasks + 1) * sizeof(*n));
+	if (!n)
+		return err_set(ENOMEM, "out of memory");
+	ctx->tasks = n;
+	memset(&n[ctx->n_tasks], 0, sizeof(n[0]));
+	n[ctx->n_tasks].pid = pid;
+	n[ctx->n_tasks].parent = parent;
+	ctx->n_tasks++;
+	return 0;
+}
+
+/* The main thread goes first: restore recreates the process with it. */
+static int add_thread(struct dtask *t, pid_t tid)
+{
+	struct dthread *n = realloc(t->threads, (t->n_threads + 1) * sizeof(*n));
+	if (!n)
+		return err_set(ENOMEM, "out of memory");
+	t->threads = n;
+	size_t at = t->n_threads;
+	if (tid == t->pid && at > 0) {
+		memmove(&n[1], &n[0], at * sizeof(n[0]));
+		at = 0;
+	}
+	memset(&n[at], 0, sizeof(n[at]));
+	n[at].tid = tid;
+	t->n_threads++;
+	return 0;
+}
+
+static int check_not_zombie(pid_t pid, pid_t tid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	if (proc_read_line(path, buf, sizeof(buf)) < 0)
+		return -ESRCH;
+	char *p = strrchr(buf, ')');
+	if (p && (p[2] == 'Z' || p[2] == 'X')) {
+		if (pid == tid)
+			return err_set(EBUSY, "pid %d is a zombie (exited, not yet reaped); "
+					      "a tree with zombies cannot be dumped", pid);
+		return -ESRCH; /* an exiting thread: gone for our purposes */
+	}
+	return 0;
+}
+
+static int seize_one(struct dump_ctx *ctx, size_t ti, pid_t tid, seize_fn fn, bool *changed)
+{
+	struct dtask *t = &ctx->tasks[ti];
+	int r = check_not_zombie(t->pid, tid);
+	if (r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return r;
+	r = fn(tid);
+	if (r == -ESRCH) {
+		err_clear();
+		*changed = true;
+		return 0;
+	}
+	if (r < 0)
+		return err_wrap(r, "pid %d thread %d", t->pid, tid);
+	r = add_thread(t, tid);
+	if (r < 0) {
+		ptrace_detach(tid, 0);
+		return r;
+	}
+	for (size_t i = 0; i < t->n_threads; i++)
+		if (t->threads[i].tid == tid)
+			t->threads[i].seized = true;
+	*changed = true;
+	return 0;
+}
+
+static int scan_children(struct dump_ctx *ctx, size_t ti, pid_t tid, bool *changed)
+{
+	char path[96];
+	pid_t pid = ctx->tasks[ti].pid;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, tid);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return 0; /* the thread went away */
+	int child;
+	while (fscanf(f, "%d", &child) == 1) {
+		if (find_task(ctx, child) >= 0)
+			continue;
+		int r = add_task(ctx, child, (int)ti);
+		if (r < 0)
+			return r;
+		*changed = true;
+	}
+	return 0;
+}
+
+static int scan_task(struct dump_ctx *ctx, size_t ti, seize_fn fn, bool *changed)
+{
+	char path[64];
+	pid_t pid = ctx->tasks[ti].pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	_cleanup_closedir_ DIR *d = opendir(path);
+	if (!d) {
+		if (ti == 0)
+			return err_sys(errno, "pid %d", pid);
+		return err_sys(errno, "pid %d (child of %d) vanished during the dump", pid,
+			       ctx->tasks[ctx->tasks[ti].parent].pid);
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		pid_t tid = atoi(de->d_name);
+		if (!has_thread(&ctx->tasks[ti], tid)) {
+			int r = seize_one(ctx, ti, tid, fn, changed);
+			if (r < 0)
+				return r;
+		}
+	}
+	for (size_t i = 0; i < ctx->tasks[ti].n_threads; i++) {
+		int r = scan_children(ctx, ti, ctx->tasks[ti].threads[i].tid, changed);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int walk(struct dump_ctx *ctx, seize_fn fn)
+{
+	int r = add_task(ctx, ctx->o->pid, -1);
+	if (r < 0)
+		return r;
+	for (int pass = 0; pass < 1000; pass++) {
+		bool changed = false;
+		for (size_t i = 0; i < ctx->n_tasks; i++) {
+			r = scan_task(ctx, i, fn, &changed);
+			if (r < 0)
+				return r;
+			if (ctx->tasks[i].n_threads == 0)
+				return err_set(ESRCH, "pid %d exited during the dump", ctx->tasks[i].pid);
+		}
+		if (!changed)
+			return 0;
+	}
+	return err_set(EAGAIN, "the tree of pid %d keeps changing; giving up", ctx->o->pid);
+}
+
+static int seize_stop(pid_t tid)
+{
+	return ptrace_seize_stop(tid, 0);
+}
+
+int seize_tree(struct dump_ctx *ctx)
+{
+	return walk(ctx, seize_stop);
+}
+
+static int seize_nowait(pid_t tid)
+{
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
+		return err_sys(errno, "seizing %d", tid);
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
+		int e = errno;
+		ptrace(PTRACE_DETACH, tid, 0, 0);
+		return err_sys(e, "interrupting %d", tid);
+	}
+	return 0;
+}
+
+int seize_tree_frozen(struct dump_ctx *ctx)
+{
+	return walk(ctx, seize_nowait);
+}
+
+/* The same dance as ptrace_seize_stop's tail: a signal that arrives first is
+ * passed on, then we ask for our stop again. */
+static int wait_interrupt(pid_t tid)
+{
+	int status;
+	for (;;) {
+		int r = ptrace_wait_stop(tid, &status);
+		if (r < 0)
+			return r;
+		if ((status >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		if (ptrace(PTRACE_CONT, tid, 0, WSTOPSIG(status)) < 0)
+			return err_sys(errno, "resuming %d to take its stop", tid);
+		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+			return err_sys(errno, "interrupting %d", tid);
+	}
+}
+
+int seize_wait_all(struct dump_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		for (size_t j = 0; j < ctx->tasks[i].n_threads; j++) {
+			int r = wait_interrupt(ctx->tasks[i].threads[j].tid);
+			if (r < 0)
+				return err_wrap(r, "stopping pid %d", ctx->tasks[i].pid);
+		}
+	return 0;
+}
+
+void seize_release(struct dump_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		for (size_t j = 0; j < ctx->tasks[i].n_threads; j++) {
+			struct dthread *th = &ctx->tasks[i].threads[j];
+			if (th->seized)
+				ptrace(PTRACE_DETACH, th->tid, 0, 0);
+			th->seized = false;
+		}
+}
+
+/* SIGKILL works on ptrace-stopped tasks. As their tracer we must collect the
+ * exit of each traced thread, or the real parent never sees it. */
+void seize_kill(struct dump_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		kill(ctx->tasks[i].pid, SIGKILL);
+	for (size_t i = ctx->n_tasks; i-- > 0;)
+		for (size_t j = ctx->tasks[i].n_threads; j-- > 0;) {
+			struct dthread *th = &ctx->tasks[i].threads[j];
+			int status;
+			if (!th->seized)
+				continue;
+			for (;;) {
+				if (waitpid(th->tid, &status, __WALL) < 0) {
+					if (errno == EINTR)
+						continue;
+					break;
+				}
+				if (WIFEXITED(status) || WIFSIGNALED(status))
+					break;
+			}
+			th->seized = false;
+		}
+}
+
+void dump_ctx_free_tasks(struct dump_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		free(ctx->tasks[i].threads);
+	free(ctx->tasks);
+	ctx->tasks = NULL;
+	ctx->n_tasks = 0;
+}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef SKUA_CR_SIGSTATE_H
+#define SKUA_CR_SIGSTATE_H
+
+#include "core.pb-c.h"
+#include "cr/dump-internal.h"
+
+/* Process-wide signal and timer state into core: sigactions (1..64 but
+ * SIGKILL/SIGSTOP), shared pending signals, itimers, POSIX timers. The main
+ * thread (tid) is stopped; injected syscalls run in it. */
+int sigstate_dump(const struct dtask *t, TaskCoreEntry *core);
+
+#endif

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * core-<pid>.img: everything about one process that is not memory or files.
+ * Read from /proc and prlimit where the kernel shows it; asked of the task
+ * by injected syscalls (prctl) where only the task can tell.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "cr/creds.h"
+#include "cr/dump-internal.h"
+#include "cr/image.h"
+#include "cr/proc-parse.h"
+#include "cr/ptrace.h"
+#include "cr/sigstate.h"
+#include "cr/thread.h"
+
+#define NR_RLIMITS 16 /* RLIMIT_NLIMITS on x86_64 */
+
+static int dump_rlimits(pid_t pid, TaskCoreEntry *core)
+{
+	core->rlimits = calloc(NR_RLIMITS, sizeof(*core->rlimits));
+	if (!core->rlimits)
+		return err_set(ENOMEM, "out of memory");
+	for (int res = 0; res < NR_RLIMITS; res++) {
+		struct rlimit rl;
+		if (prlimit(pid, res, NULL, &rl) < 0)
+			return err_sys(errno, "reading rlimit %d of %d", res, pid);
+		RlimitEntry *e = malloc(sizeof(*e));
+		if (!e)
+			return err_set(ENOMEM, "out of memory");
+		rlimit_entry__init(e);
+		e->resource = res;
+		e->cur = rl.rlim_cur;
+		e->max = rl.rlim_max;
+		core->rlimits[core->n_rlimits++] = e;
+	}
+	return 0;
+}
+
+static int dump_proc_files(pid_t pid, TaskCoreEntry *core)
+{
+	char path[64], buf[4096];
+	unsigned long long stat[PROC_STAT_FIELDS];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if ((r = proc_read_line(path, buf, sizeof(buf))) < 0)
+		return r;
+	core->comm = strdup(buf);
+	snprintf(path, sizeof(path), "/proc/%d/personality", pid);
+	if ((r = proc_read_line(path, buf, sizeof(buf))) < 0)
+		return r;
+	core->personality = strtoul(buf, NULL, 16);
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+	if ((r = proc_read_line(path, buf, sizeof(buf))) < 0)
+		return r;
+	core->has_oom_score_adj = true;
+	core->oom_score_adj = strtol(buf, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
+	if ((r = proc_readlink(path, buf, sizeof(buf))) < 0)
+		return r;
+	core->cwd = strdup(buf);
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	if ((r = proc_readlink(path, buf, sizeof(buf))) < 0)
+		return r;
+	core->root = strdup(buf);
+	if (!core->comm || !core->cwd || !core->root)
+		return err_set(ENOMEM, "out of memory");
+	if ((r = proc_parse_stat(pid, stat)) < 0)
+		return r;
+	core->exit_signal = stat[38];
+	return 0;
+}
+
+static int dump_status(pid_t pid, TaskCoreEntry *core)
+{
+	struct proc_status st;
+	int r = proc_parse_status(pid, &st);
+	if (r < 0)
+		return r;
+	core->umask = st.umask;
+	core->has_no_new_privs = true;
+	core->no_new_privs = st.no_new_privs;
+	proc_status_free(&st);
+	return 0;
+}
+
+static int prctl_get(pid_t tid, int option, bool to_memory, uint32_t *ret)
+{
+	unsigned long args[6] = { option, 0 };
+	long rv;
+	int val = 0, r;
+
+	if (to_memory)
+		r = dump_inject_out(tid, SYS_prctl, args, 1, &val, sizeof(val), &rv);
+	else
+		r = inject_syscall_here(tid, SYS_prctl, args, &rv);
+	if (r < 0)
+		return err_wrap(r, "prctl(%d)", option);
+	if (rv < 0)
+		return err_sys((int)-rv, "prctl(%d) in %d", option, tid);
+	*ret = to_memory ? (uint32_t)val : (uint32_t)rv;
+	return 0;
+}
+
+static int dump_prctls(pid_t tid, TaskCoreEntry *core)
+{
+	int r;
+	if ((r = prctl_get(tid, PR_GET_PDEATHSIG, true, &core->pdeath_sig)) < 0)
+		return r;
+	core->has_pdeath_sig = true;
+	if ((r = prctl_get(tid, PR_GET_DUMPABLE, false, &core->dumpable)) < 0)
+		return r;
+	core->has_dumpable = true;
+	if ((r = prctl_get(tid, PR_GET_CHILD_SUBREAPER, true, &core->child_subreaper)) < 0)
+		return r;
+	core->has_child_subreaper = true;
+	return 0;
+}
+
+static int dump_threads(struct dump_ctx *ctx, const struct dtask *t, TaskCoreEntry *core)
+{
+	core->threads = calloc(t->n_threads, sizeof(*core->threads));
+	if (!core->threads)
+		return err_set(ENOMEM, "out of memory");
+	for (size_t i = 0; i < t->n_threads; i++) {
+		int r = thread_dump(ctx, t, &t->threads[i], &core->threads[i]);
+		if (r < 0)
+			return r;
+		core->n_threads++;
+	}
+	return 0;
+}
+
+static int build_core(struct dump_ctx *ctx, const struct dtask *t, TaskCoreEntry *core)
+{
+	pid_t tid = t->threads[0].tid;
+	int r;
+
+	core->pid = t->ns_pid;
+	if ((r = dump_proc_files(t->pid, core)) < 0)
+		return r;
+	if ((r = dump_status(t->pid, core)) < 0)
+		return r;
+	if ((r = creds_dump(t, &core->creds)) < 0)
+		return err_wrap(r, "credentials");
+	if ((r = dump_rlimits(t->pid, core)) < 0)
+		return r;
+	if ((r = dump_prctls(tid, core)) < 0)
+		return r;
+	if ((r = sigstate_dump(t, core)) < 0)
+		return err_wrap(r, "signals and timers");
+	return dump_threads(ctx, t, core);
+}
+
+int task_dump_core(struct dump_ctx *ctx, struct dtask *t)
+{
+	TaskCoreEntry *core = calloc(1, sizeof(*core));
+	if (!core)
+		return err_set(ENOMEM, "out of memory");
+	task_core_entry__init(core);
+	int r = build_core(ctx, t, core);
+	if (r >= 0)
+		r = img_write_one(ctx->img_dirfd, CR_IMG_CORE, t->ns_pid, &core->base);
+	if (r >= 0)
+		log_info("pid %d: core (%zu threads, %zu signal handlers, restart %s)", t->ns_pid,
+			 core->n_threads, core->n_sigactions,
+			 core->threads[0]->has_restart_kind && core->threads[0]->restart_kind ? "yes" : "no");
+	protobuf_c_message_free_unpacked(&core->base, NULL);
+	return r < 0 ? err_wrap(r, "pid %d", t->ns_pid) : 0;
+}

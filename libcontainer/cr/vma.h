@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef SKUA_CR_VMA_H
+#define SKUA_CR_VMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mm.pb-c.h"
+
+#define VDSO_DIGEST_LEN 16
+
+/* The address space of pid from /proc/PID/smaps, classified (vvar and
+ * vsyscall included: restore needs to know where they were). A mapping we
+ * cannot restore (a deleted file, a device's PFN map) is refused by name. */
+int vma_parse_smaps(pid_t pid, VmaEntry ***ret, size_t *ret_n);
+/* A digest of vDSO text: the build's identity. Restore computes it over its
+ * own [vdso] the same way and refuses a mismatch. Not cryptographic: it
+ * tells kernels apart, it does not resist forgery. */
+void vma_vdso_digest(const void *text, size_t len, uint8_t out[VDSO_DIGEST_LEN]);
+
+#endif
