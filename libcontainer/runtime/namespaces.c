@@ -55,6 +55,32 @@ static int join_one(const struct oci_namespace *ns, int fd)
 	return 0;
 }
 
+/*
+ * linux.timeOffsets: offsets can only be written before a process enters
+ * the time namespace, and clone3(CLONE_NEWTIME) puts the child in at once.
+ * So the joining stage makes a time namespace for its children, writes the
+ * offsets there, and the kernel copies them into the one the init's
+ * clone3(CLONE_NEWTIME) creates from it.
+ */
+static int prepare_time_ns(const struct oci_config *c)
+{
+	const struct oci_namespace *ns = find_ns(c, OCI_NS_TIME);
+	char buf[128];
+	int r;
+
+	if (!ns || ns->path || !c->linux_.time_offsets.set)
+		return 0;
+	if (unshare(CLONE_NEWTIME) < 0)
+		return err_sys(errno, "creating a time namespace for linux.timeOffsets");
+	snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
+		 (long long)c->linux_.time_offsets.monotonic_secs, c->linux_.time_offsets.monotonic_nsecs,
+		 (long long)c->linux_.time_offsets.boottime_secs, c->linux_.time_offsets.boottime_nsecs);
+	r = write_string_file("/proc/self/timens_offsets", buf);
+	if (r < 0)
+		return err_sys(-r, "writing linux.timeOffsets to /proc/self/timens_offsets");
+	return 0;
+}
+
 int setup_namespaces_join(const struct oci_config *c)
 {
 	size_t n = c->linux_.n_namespaces;
@@ -82,6 +108,8 @@ int setup_namespaces_join(const struct oci_config *c)
 	for (size_t i = 0; i < n && r == 0; i++)
 		if (fds[i] >= 0 && c->linux_.namespaces[i].type != OCI_NS_USER)
 			r = join_one(&c->linux_.namespaces[i], fds[i]);
+	if (r == 0)
+		r = prepare_time_ns(c);
 out:
 	for (size_t i = 0; i < n; i++)
 		if (fds[i] >= 0)

@@ -160,3 +160,13 @@ function run_sh() {
 	[ "${lines[1]}" -lt 5 ]
 	[ "${lines[2]}" = no-host-root ]
 }
+
+@test "isolation: linux.timeOffsets shift the container's clocks" {
+	update_config '.linux.namespaces += [{"type": "time"}]
+		| .linux.timeOffsets = {"boottime": {"secs": 864000, "nanosecs": 0}, "monotonic": {"secs": 86400, "nanosecs": 0}}'
+	run_sh 'cut -d. -f1 /proc/uptime' iso-timens
+	[ "$status" -eq 0 ]
+	host=$(cut -d. -f1 /proc/uptime)
+	[ "${lines[0]}" -ge $((host + 864000 - 5)) ]
+	[ "${lines[0]}" -le $((host + 864000 + 5)) ]
+}
