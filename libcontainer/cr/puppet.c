@@ -251,9 +251,12 @@ int puppet_attach_anchor(struct rst_ctx *c)
 	r = ptrace_poke(c->anchor, c->gadget, INJECT_GADGET_BYTES, INJECT_GADGET_LEN);
 	if (r < 0)
 		return r;
-	ret = PUPPET_CALL(c, c->anchor, "mprotect(gadget)", SYS_mprotect, c->gadget, RST_PAGE,
-			  PROT_READ | PROT_EXEC);
-	return ret < 0 ? (int)ret : 0;
+	/* still at the anchor's own ip: the gadget is not executable yet */
+	unsigned long p[6] = { c->gadget, RST_PAGE, PROT_READ | PROT_EXEC };
+	r = inject_syscall_here(c->anchor, SYS_mprotect, p, &ret);
+	if (r < 0)
+		return err_wrap(r, "protecting the gadget in the anchor");
+	return ret < 0 ? err_sys(-ret, "protecting the gadget in the anchor") : 0;
 }
 
 long puppet_call_n(struct rst_ctx *c, pid_t host_tid, const char *what, long nr, const unsigned long a[6])
@@ -380,11 +383,8 @@ void puppet_kill_all(struct rst_ctx *c)
 		else
 			ptrace_detach(c->anchor, 0);
 	}
-	if (c->anchor_ours && c->anchor > 0) {
-		while (waitpid(c->anchor, NULL, __WALL) < 0 && errno == EINTR)
-			;
-	}
-	/* killed tracees stay zombies until their tracer (we) waits */
+	/* Killed tracees stay zombies until their tracer (we) waits, and a
+	 * dying pid-namespace init waits for them: tracees first. */
 	for (size_t i = c->n_tasks; i-- > 0;)
 		for (size_t k = c->tasks[i].n_threads; k-- > 0;) {
 			pid_t tid = c->tasks[i].threads[k].host_tid;
@@ -392,5 +392,9 @@ void puppet_kill_all(struct rst_ctx *c)
 				while (waitpid(tid, NULL, __WALL) < 0 && errno == EINTR)
 					;
 		}
+	if (c->anchor_ours && c->anchor > 0) {
+		while (waitpid(c->anchor, NULL, __WALL) < 0 && errno == EINTR)
+			;
+	}
 	c->anchor = 0;
 }

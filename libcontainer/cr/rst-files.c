@@ -310,8 +310,10 @@ int rst_files_prepare(struct rst_ctx *c)
 		if (c->file_fds[i] >= 0)
 			continue; /* the second end of a pipe */
 		int fd = make_file(c, i);
-		if (fd < 0)
-			return err_wrap(fd, "file %u", c->files[i]->id);
+		if (fd < 0) {
+			struct rst_task *t = first_owner(c, c->files[i]->id);
+			return err_wrap(fd, "restoring pid %d: file %u", t ? t->pid : 0, c->files[i]->id);
+		}
 		c->file_fds[i] = fd ? fd : -1;
 	}
 	return 0;
