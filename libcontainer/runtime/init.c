@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,13 @@ static int init_terminal(struct init_ctx *ctx, int *ret_slave, char **ret_path)
 	return r;
 }
 
+static bool init_wants_cgroupns(const struct oci_config *cfg)
+{
+	const struct oci_namespace *ns = oci_config_namespace(cfg, OCI_NS_CGROUP);
+
+	return ns && !ns->path;
+}
+
 static int init_become_root_in_userns(void)
 {
 	if (setresgid(0, 0, 0) < 0)
@@ -112,6 +120,8 @@ static int init_setup(struct init_ctx *ctx, int *slave, char **exe)
 		return r;
 	if (ctx->new_userns && (r = init_become_root_in_userns()) < 0)
 		return r;
+	if (init_wants_cgroupns(cfg) && unshare(CLONE_NEWCGROUP) < 0)
+		return err_sys(errno, "unshare of the cgroup namespace");
 	r = sync_send(ctx->sync_fd, SYNC_HOOKS, 0);
 	if (r < 0)
 		return err_sys(-r, "sync");

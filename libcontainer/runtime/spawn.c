@@ -15,7 +15,8 @@
  *   cgroup_enter(pid)
  *   uid/gid maps (new user ns)
  *   ------------------------------------ GO ------------------------>
- *                                                             setuid(0) in a new user ns
+ *                                                             setuid(0) in a new user ns,
+ *                                                             unshare(CLONE_NEWCGROUP)
  *        <---------------------------- HOOKS -------------------------
  *   prestart, createRuntime hooks
  *   ------------------------------- HOOKS_DONE --------------------->
@@ -133,9 +134,13 @@ static unsigned long long clone_flags(const struct oci_config *cfg, bool *ret_us
 		const struct oci_namespace *ns = &cfg->linux_.namespaces[i];
 		if (ns->path)
 			continue;
-		flags |= oci_ns_clone_flag(ns->type);
 		if (ns->type == OCI_NS_USER)
 			*ret_userns = true;
+		/* unshared by the init once in its cgroup, so the cgroup
+		 * namespace is rooted at the container's cgroup */
+		if (ns->type == OCI_NS_CGROUP)
+			continue;
+		flags |= oci_ns_clone_flag(ns->type);
 	}
 	return flags;
 }
