@@ -32,6 +32,10 @@ const char *cgroup_procs_dir(const struct cgroup *cg);
 int cgroup_create(struct cgroup *cg);
 int cgroup_enter(struct cgroup *cg, pid_t pid);
 int cgroup_set(struct cgroup *cg, const struct oci_resources *res);
+/* Allow rwm on the nodes of linux.devices, as runc does after the rules of
+ * linux.resources.devices (call after cgroup_set). v1 devices controller
+ * only; a no-op on v2 and when no devices controller is mounted. */
+int cgroup_allow_devices(struct cgroup *cg, const struct oci_device *devs, size_t n);
 /* Freeze and wait until FROZEN (poll ~1 ms, deadline 10 s, thaw on failure). */
 int cgroup_freeze(struct cgroup *cg);
 int cgroup_thaw(struct cgroup *cg);

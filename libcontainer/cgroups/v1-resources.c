@@ -317,6 +317,27 @@ static int set_devices(struct cgroup *cg, const struct oci_resources *res)
 	return 0;
 }
 
+int cgroup_allow_devices(struct cgroup *cg, const struct oci_device *devs, size_t n)
+{
+	struct cgroup_hier *h = cgroup_v1_find(cg, "devices");
+	int r;
+
+	if (!h)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		/* 'u' is an unbuffered char device; fifos ('p') need no rule */
+		char type = devs[i].type == 'u' ? 'c' : devs[i].type;
+
+		if (type != 'c' && type != 'b')
+			continue;
+		r = cgroup_writef(h->dir, "devices.allow", "%c %" PRId64 ":%" PRId64 " rwm", type,
+				  devs[i].major, devs[i].minor);
+		if (r < 0)
+			return err_wrap(r, "allowing device %s", devs[i].path);
+	}
+	return 0;
+}
+
 int cgroup_v1_set_resources(struct cgroup *cg, const struct oci_resources *res)
 {
 	int r;

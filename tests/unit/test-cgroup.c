@@ -165,6 +165,17 @@ static void test_lifecycle(const char *path)
 		   "devices: deny all, then c 1:3 allowed");
 	}
 
+	{
+		struct oci_device fuse = { .type = 'c', .path = "/dev/fuse", .major = 10, .minor = 229 };
+		char p[PATH_MAX];
+		_cleanup_free_ char *list = NULL;
+		r = cgroup_allow_devices(cg, &fuse, 1);
+		ok(r == 0, "cgroup_allow_devices: %s", r ? err_msg() : "ok");
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/devices%s/devices.list", path);
+		read_file(p, &list, NULL, 0);
+		ok(list && strstr(list, "c 10:229 rwm"), "linux.devices node allowed");
+	}
+
 	/* update: a lower limit replaces the old one */
 	struct oci_resources upd = { 0 };
 	upd.memory.limit = (struct oci_opt_i64){ 48 << 20, true };
