@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# Terminals through --console-socket: the pty master is sent to the socket.
+
+load helpers
+
+function setup() {
+	requires root
+	setup_busybox
+	SOCK="$BATS_TEST_TMPDIR/tty.sock"
+}
+
+function teardown() {
+	teardown_containers
+	[ -z "$RECVTTY_PID" ] || kill "$RECVTTY_PID" 2>/dev/null || true
+}
+
+@test "terminal: run with a console socket gives the process a tty" {
+	update_config '.process.terminal = true | .process.args = ["sh", "-c", "test -t 0 && test -t 1 && echo is-a-tty; read line; echo got:$line"]'
+	start_recvtty "$SOCK" $'lc-input\n' > "$BATS_TEST_TMPDIR/tty.out"
+	runc run --console-socket "$SOCK" lc-tty
+	[ "$status" -eq 0 ]
+	wait "$RECVTTY_PID"
+	RECVTTY_PID=
+	grep -q "is-a-tty" "$BATS_TEST_TMPDIR/tty.out"
+	grep -q "got:lc-input" "$BATS_TEST_TMPDIR/tty.out"
+}
+
+@test "terminal: the process is a session leader with a controlling tty" {
+	# /dev/tty opens only with a controlling terminal
+	update_config '.process.terminal = true | .process.args = ["sh", "-c", "echo via-dev-tty > /dev/tty"]'
+	start_recvtty "$SOCK" > "$BATS_TEST_TMPDIR/tty2.out"
+	runc run --console-socket "$SOCK" lc-ctty
+	[ "$status" -eq 0 ]
+	wait "$RECVTTY_PID"
+	RECVTTY_PID=
+	grep -q via-dev-tty "$BATS_TEST_TMPDIR/tty2.out"
+}
+
+@test "terminal: exec -t with a console socket" {
+	runc_bg run -d lc-extty
+	[ "$status" -eq 0 ]
+	start_recvtty "$SOCK" > "$BATS_TEST_TMPDIR/tty.out"
+	runc exec -t --console-socket "$SOCK" lc-extty sh -c 'test -t 1 && echo exec-tty; tty'
+	[ "$status" -eq 0 ]
+	wait "$RECVTTY_PID"
+	RECVTTY_PID=
+	grep -q exec-tty "$BATS_TEST_TMPDIR/tty.out"
+	grep -q "/dev/pts/" "$BATS_TEST_TMPDIR/tty.out"
+}
+
+@test "terminal: a tty without a console socket is refused cleanly" {
+	update_config '.process.terminal = true'
+	runc create lc-nosock
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"console-socket"* ]]
+	assert_no_leftovers lc-nosock
+}
+
+@test "terminal: a console socket nobody listens on is an error" {
+	update_config '.process.terminal = true'
+	runc create --console-socket "$BATS_TEST_TMPDIR/nobody.sock" lc-badsock
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"console socket"* ]]
+	assert_no_leftovers lc-badsock
+}
