@@ -18,22 +18,12 @@
 
 #define FREEZE_DEADLINE_NS (10ULL * 1000000000ULL)
 
-/* "+cpu +memory ..." from a cgroup.controllers text. */
-static char *enable_line(const char *controllers)
-{
-	_cleanup_free_ char *copy = strdup(controllers), *out = NULL;
-	char *save = NULL;
-	size_t n = 0;
-
-	if (!copy || !(out = calloc(1, 2 * strlen(controllers) + 2)))
-		return NULL;
-	for (char *t = strtok_r(copy, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-		n += sprintf(out + n, "%s+%s", n ? " " : "", t);
-	return TAKE_PTR(out);
-}
-
-/* Write "+ctrl ..." (or, with ctrls NULL, every controller the parent has)
- * into the subtree_control of each ancestor of root+path, top down. */
+/*
+ * Write "+ctrl" for each controller of ctrls (space separated; NULL: every
+ * controller the parent has, best effort) into the subtree_control of each
+ * ancestor of root+path, top down. One write per controller: the kernel
+ * applies a multi-controller write all or nothing.
+ */
 int cgroup_v2_enable(const char *root, const char *path, const char *ctrls)
 {
 	char parent[PATH_MAX];
@@ -44,20 +34,22 @@ int cgroup_v2_enable(const char *root, const char *path, const char *ctrls)
 	while (*p) {
 		const char *next = strchr(p + 1, '/');
 		size_t len = next ? (size_t)(next - path) : strlen(path);
-		_cleanup_free_ char *avail = NULL, *line = NULL;
+		_cleanup_free_ char *avail = NULL;
+		char *save = NULL;
 
 		if (!ctrls) {
-			if (cgroup_read(parent, "cgroup.controllers", &avail) == 0 &&
-			    avail[strspn(avail, " \n")] && (line = enable_line(avail)))
-				(void)cgroup_write(parent, "cgroup.subtree_control", line);
-			err_clear();
-		} else {
-			if (!(line = enable_line(ctrls)))
-				return -ENOMEM;
-			r = cgroup_write(parent, "cgroup.subtree_control", line);
-			if (r < 0)
+			if (cgroup_read(parent, "cgroup.controllers", &avail) < 0)
+				avail = NULL;
+		} else if (!(avail = strdup(ctrls))) {
+			return -ENOMEM;
+		}
+		for (char *t = avail ? strtok_r(avail, " \n", &save) : NULL; t;
+		     t = strtok_r(NULL, " \n", &save)) {
+			r = cgroup_writef(parent, "cgroup.subtree_control", "+%s", t);
+			if (r < 0 && ctrls)
 				return r;
 		}
+		err_clear();
 		snprintf(parent, sizeof(parent), "%s%.*s", root, (int)len, path);
 		p = path + len;
 	}
