@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* cr_dump() on richer children: threads, a child process, signal state,
+ * threads caught inside syscalls (restart rewriting), and freezing through
+ * a cgroup. Needs root. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "cgroups/cgroup.h"
+#include "cr/cr.h"
+#include "cr/image.h"
+#include "cr/restart.h"
+#include "tap.h"
+
+#include "core.pb-c.h"
+#include "pstree.pb-c.h"
+
+struct shared {
+	volatile unsigned long counter;
+	volatile int ready;
+	volatile pid_t grandchild;
+	volatile int got_byte;
+};
+
+static struct shared *sh;
+static char tmpdir[64];
+static int pfd[2];
+
+static void spin(void)
+{
+	sh->ready = 1;
+	for (;;)
+		sh->counter++;
+}
+
+static void *spin_thread(void *arg)
+{
+	for (;;)
+		__atomic_fetch_add(&sh->counter, 1, __ATOMIC_RELAXED);
+	return arg;
+}
+
+static void child_threads(void)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, spin_thread, NULL);
+	pthread_create(&t, NULL, spin_thread, NULL);
+	spin();
+}
+
+static void child_forker(void)
+{
+	pid_t p = fork();
+	if (p == 0) {
+		for (;;)
+			pause();
+	}
+	sh->grandchild = p;
+	spin();
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void child_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	sigset_t set;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR2); /* the thread's queue */
+	kill(getpid(), SIGRTMIN);                                     /* the process's queue */
+	spin();
+}
+
+static void child_sleeper(void)
+{
+	struct timespec req = { 30, 0 }, rem;
+	sh->ready = 1;
+	while (nanosleep(&req, &rem) < 0 && errno == EINTR)
+		req = rem;
+	_exit(0);
+}
+
+static void child_reader(void)
+{
+	char c;
+	sh->ready = 1;
+	if (read(pfd[0], &c, 1) == 1)
+		sh->got_byte = c;
+	spin();
+}
+
+static pid_t start(void (*fn)(void))
+{
+	memset((void *)sh, 0, sizeof(*sh));
+	pid_t pid = fork();
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	for (int i = 0; i < 5000 && !sh->ready; i++)
+		usleep(1000);
+	usleep(50000); /* let the child reach its loop or its syscall */
+	return pid;
+}
+
+static bool advancing(void)
+{
+	unsigned long a = sh->counter;
+	usleep(20000);
+	return sh->counter != a;
+}
+
+/* Gone, or a zombie waiting for whoever reaps orphans here. */
+static bool dead(pid_t pid)
+{
+	char path[64], buf[512] = "";
+	for (int i = 0; i < 200; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		_cleanup_close_ int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return true;
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		char *p = strrchr(buf, ')');
+		if (p && (p[2] == 'Z' || p[2] == 'X'))
+			return true;
+		usleep(10000);
+	}
+	printf("#   %s\n", buf);
+	return false;
+}
+
+static void stop_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static int dump_to(pid_t pid, const char *name, bool leave, struct cgroup *cg, int *ret_dfd)
+{
+	char dir[128];
+	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+	struct cr_dump_opts o = { .pid = pid, .image_dir = dir, .leave_running = leave, .cgroup = cg };
+	err_clear();
+	int r = cr_dump(&o);
+	if (r < 0)
+		printf("#   dump failed: %s\n", err_msg());
+	*ret_dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	return r;
+}
+
+static TaskCoreEntry *read_core(int dfd, pid_t pid)
+{
+	TaskCoreEntry *c = NULL;
+	if (img_read_one(dfd, CR_IMG_CORE, pid, &task_core_entry__descriptor, (ProtobufCMessage **)&c) < 0)
+		printf("#   %s\n", err_msg());
+	return c;
+}
+
+static void test_threads(void)
+{
+	_cleanup_close_ int dfd = -1;
+	pid_t pid = start(child_threads);
+	is_int(dump_to(pid, "threads", true, NULL, &dfd), 0, "dump a 3-thread child");
+	ok(advancing(), "it runs on");
+	PstreeEntry *e = NULL;
+	struct cr_img *img;
+	if (img_open(dfd, CR_IMG_PSTREE, 0, O_RDONLY, &img) == 0) {
+		img_read_msg(img, &pstree_entry__descriptor, (ProtobufCMessage **)&e);
+		img_close(img);
+	}
+	ok(e && e->n_threads == 3 && e->threads[0] == (uint32_t)pid, "pstree lists 3 threads, main first");
+	if (e)
+		pstree_entry__free_unpacked(e, NULL);
+	TaskCoreEntry *c = read_core(dfd, pid);
+	ok(c && c->n_threads == 3, "core has 3 threads");
+	if (c && c->n_threads == 3)
+		ok(c->threads[1]->tid != c->threads[2]->tid && c->threads[1]->tid != (uint32_t)pid &&
+		   c->threads[1]->regs->sp != c->threads[0]->regs->sp, "each with its own tid and stack");
+	if (c)
+		task_core_entry__free_unpacked(c, NULL);
+	stop_child(pid);
+}
+
+static void test_forker(void)
+{
+	_cleanup_close_ int dfd = -1;
+	pid_t pid = start(child_forker);
+	pid_t gc = sh->grandchild;
+	is_int(dump_to(pid, "forker", false, NULL, &dfd), 0, "dump a child with a child of its own");
+	struct cr_img *img;
+	PstreeEntry *e[3] = { 0 };
+	if (img_open(dfd, CR_IMG_PSTREE, 0, O_RDONLY, &img) == 0) {
+		for (int i = 0; i < 3; i++)
+			img_read_msg(img, &pstree_entry__descriptor, (ProtobufCMessage **)&e[i]);
+		img_close(img);
+	}
+	ok(e[0] && e[1] && !e[2], "pstree has two processes");
+	if (e[0] && e[1]) {
+		is_int(e[0]->pid, pid, "the root first");
+		is_int(e[1]->pid, gc, "then its child");
+		is_int(e[1]->ppid, pid, "whose parent is the root");
+	}
+	for (int i = 0; i < 3; i++)
+		if (e[i])
+			pstree_entry__free_unpacked(e[i], NULL);
+	ok(img_exists(dfd, CR_IMG_CORE, gc) && img_exists(dfd, CR_IMG_MM, gc) &&
+	   img_exists(dfd, CR_IMG_FDINFO, gc), "the grandchild has its images");
+	waitpid(pid, NULL, 0);
+	ok(dead(gc), "both were killed");
+}
+
+static void test_signals(void)
+{
+	_cleanup_close_ int dfd = -1;
+	pid_t pid = start(child_signals);
+	is_int(dump_to(pid, "signals", true, NULL, &dfd), 0, "dump a child with signal state");
+	TaskCoreEntry *c = read_core(dfd, pid);
+	if (!ok(c != NULL, "core reads"))
+		goto out;
+	bool usr1 = false;
+	for (size_t i = 0; i < c->n_sigactions; i++)
+		if (c->sigactions[i]->sig == SIGUSR1)
+			usr1 = c->sigactions[i]->handler == (uint64_t)(uintptr_t)on_usr1 &&
+			       (c->sigactions[i]->flags & SA_RESTART);
+	ok(usr1, "the SIGUSR1 handler and its SA_RESTART are recorded");
+	ThreadCoreEntry *t = c->threads[0];
+	ok((t->blocked & (1ULL << (SIGUSR2 - 1))) && (t->blocked & (1ULL << (SIGRTMIN - 1))),
+	   "the signal mask");
+	ok(t->n_pending == 1 && ((siginfo_t *)t->pending[0]->siginfo.data)->si_signo == SIGUSR2,
+	   "SIGUSR2 pending for the thread");
+	ok(c->n_shared_pending == 1 &&
+	   ((siginfo_t *)c->shared_pending[0]->siginfo.data)->si_signo == SIGRTMIN,
+	   "SIGRTMIN pending for the process");
+	ok(t->has_clear_child_tid, "clear_child_tid recorded");
+	task_core_entry__free_unpacked(c, NULL);
+out:
+	ok(advancing(), "it runs on");
+	stop_child(pid);
+}
+
+static void test_restart(void)
+{
+	_cleanup_close_ int dfd = -1, dfd2 = -1;
+	pid_t pid = start(child_sleeper);
+	is_int(dump_to(pid, "sleeper", true, NULL, &dfd), 0, "dump a child inside nanosleep");
+	TaskCoreEntry *c = read_core(dfd, pid);
+	if (c) {
+		X86RegsEntry *r = c->threads[0]->regs;
+		is_int(c->threads[0]->restart_kind, CR_RESTART_EINTR, "restart: EINTR");
+		is_int((long)r->ax, -EINTR, "ax is -EINTR");
+		is_int((long)r->orig_ax, -1, "orig_ax is cleared");
+		task_core_entry__free_unpacked(c, NULL);
+	}
+	ok(kill(pid, 0) == 0 && waitpid(pid, NULL, WNOHANG) == 0, "the sleeper sleeps on");
+	stop_child(pid);
+
+	pid = start(child_reader);
+	is_int(dump_to(pid, "reader", true, NULL, &dfd2), 0, "dump a child blocked in read()");
+	c = read_core(dfd2, pid);
+	if (c) {
+		X86RegsEntry *r = c->threads[0]->regs;
+		uint8_t insn[2] = { 0 };
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+		_cleanup_close_ int mem = open(path, O_RDONLY);
+		pread(mem, insn, 2, r->ip);
+		is_int(c->threads[0]->restart_kind, CR_RESTART_REDO, "restart: redo");
+		is_int(r->ax, SYS_read, "ax is read's number");
+		ok(insn[0] == 0x0f && insn[1] == 0x05, "ip is on the syscall instruction");
+		task_core_entry__free_unpacked(c, NULL);
+	}
+	if (write(pfd[1], "x", 1) != 1)
+		printf("#   write failed\n");
+	for (int i = 0; i < 1000 && !sh->got_byte; i++)
+		usleep(1000);
+	is_int(sh->got_byte, 'x', "the read completes after the dump");
+	stop_child(pid);
+}
+
+static void test_cgroup(void)
+{
+	_cleanup_close_ int dfd = -1;
+	struct cgroup *cg = NULL;
+	char name[64];
+	bool frozen = true;
+
+	snprintf(name, sizeof(name), "/skua-test-cr-dump-%d", getpid());
+	if (!ok(cgroup_new(name, "cr-dump", false, &cg) == 0 && cgroup_create(cg) == 0,
+		"create a cgroup")) {
+		printf("#   %s\n", err_msg());
+		return;
+	}
+	pid_t pid = start(child_threads);
+	ok(cgroup_enter(cg, pid) == 0, "the child enters it");
+	is_int(dump_to(pid, "cgroup", true, cg, &dfd), 0, "dump through the freezer");
+	ok(img_exists(dfd, CR_IMG_CORE, pid), "core written");
+	ok(cgroup_is_frozen(cg, &frozen) == 0 && !frozen, "the cgroup is thawed");
+	ok(advancing(), "the child runs on");
+	stop_child(pid);
+	cgroup_destroy(cg, true);
+	cgroup_free(cg);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root\n");
+		return 0;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/skua-test-cr-dump-tree-XXXXXX");
+	if (!mkdtemp(tmpdir) || pipe(pfd) < 0)
+		return 1;
+	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	test_threads();
+	test_forker();
+	test_signals();
+	test_restart();
+	test_cgroup();
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		return 1;
+	return done_testing();
+}
