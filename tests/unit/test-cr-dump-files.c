@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* cr_dump() of a child's files beyond pipes and regular files: eventfd,
+ * epoll, signalfd, timerfd, inet sockets, /dev/null, a directory, an fd
+ * shared by dup; and the refusals: an established TCP connection, a deleted
+ * file, a unix socket. Each refusal names the fd and leaves the child
+ * running. Needs root. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "cr/cr.h"
+#include "cr/image.h"
+#include "tap.h"
+
+#include "files.pb-c.h"
+
+struct shared {
+	volatile unsigned long counter;
+	volatile int ready;
+	volatile int fds[16];
+	volatile int port;
+};
+
+static struct shared *sh;
+static char tmpdir[64];
+
+static void spin(void)
+{
+	sh->ready = 1;
+	for (;;)
+		sh->counter++;
+}
+
+enum { F_EVENTFD, F_EPOLL, F_SIGNALFD, F_TIMERFD, F_TCP, F_UDP6, F_NULL, F_DIR, F_DUP };
+
+static void child_many(void)
+{
+	int efd = eventfd(5, EFD_NONBLOCK);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0x1234 };
+	epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	int sfd = signalfd(-1, &set, SFD_NONBLOCK);
+	int tfd = timerfd_create(CLOCK_MONOTONIC, 0);
+	struct itimerspec its = { .it_value = { 100, 0 }, .it_interval = { 7, 0 } };
+	timerfd_settime(tfd, 0, &its, NULL);
+	int tcp = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bind(tcp, (struct sockaddr *)&sin, sizeof(sin));
+	listen(tcp, 17);
+	socklen_t len = sizeof(sin);
+	getsockname(tcp, (struct sockaddr *)&sin, &len);
+	sh->port = ntohs(sin.sin_port);
+	int udp = socket(AF_INET6, SOCK_DGRAM, 0);
+	setsockopt(udp, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	bind(udp, (struct sockaddr *)&s6, sizeof(s6));
+	int nul = open("/dev/null", O_WRONLY);
+	int dir = open("/tmp", O_RDONLY | O_DIRECTORY);
+	int dup = fcntl(efd, F_DUPFD_CLOEXEC, 100);
+	int v[] = { efd, ep, sfd, tfd, tcp, udp, nul, dir, dup };
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		sh->fds[i] = v[i];
+	spin();
+}
+
+static void child_established(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	bind(l, (struct sockaddr *)&sin, sizeof(sin));
+	listen(l, 1);
+	getsockname(l, (struct sockaddr *)&sin, &len);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(c, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		_exit(2);
+	sh->fds[0] = c;
+	spin();
+}
+
+static void child_deleted(void)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/gone", tmpdir);
+	sh->fds[0] = open(path, O_RDWR | O_CREAT, 0600);
+	unlink(path);
+	spin();
+}
+
+static void child_unix(void)
+{
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	sh->fds[0] = sv[0];
+	spin();
+}
+
+static pid_t start(void (*fn)(void))
+{
+	memset((void *)sh, 0, sizeof(*sh));
+	pid_t pid = fork();
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	for (int i = 0; i < 5000 && !sh->ready; i++)
+		usleep(1000);
+	return pid;
+}
+
+static bool advancing(void)
+{
+	unsigned long a = sh->counter;
+	usleep(20000);
+	return sh->counter != a;
+}
+
+static void stop_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static int dump_to(pid_t pid, const char *name)
+{
+	char dir[128];
+	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+	struct cr_dump_opts o = { .pid = pid, .image_dir = dir, .leave_running = true };
+	err_clear();
+	return cr_dump(&o);
+}
+
+/* fd number -> its files.img entry, through fdinfo-<pid>.img. */
+struct dumped {
+	FileEntry *files[64];
+	size_t n_files;
+	FdEntry *fds[64];
+	size_t n_fds;
+};
+
+static void load(const char *name, pid_t pid, struct dumped *d)
+{
+	char dir[128];
+	struct cr_img *img;
+	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	memset(d, 0, sizeof(*d));
+	if (img_open(dfd, CR_IMG_FILES, 0, O_RDONLY, &img) == 0) {
+		while (d->n_files < 64 && img_read_msg(img, &file_entry__descriptor,
+						       (ProtobufCMessage **)&d->files[d->n_files]) == 0 &&
+		       d->files[d->n_files])
+			d->n_files++;
+		img_close(img);
+	}
+	if (img_open(dfd, CR_IMG_FDINFO, pid, O_RDONLY, &img) == 0) {
+		while (d->n_fds < 64 && img_read_msg(img, &fd_entry__descriptor,
+						     (ProtobufCMessage **)&d->fds[d->n_fds]) == 0 &&
+		       d->fds[d->n_fds])
+			d->n_fds++;
+		img_close(img);
+	}
+}
+
+static const FdEntry *fd_of(struct dumped *d, int fd)
+{
+	for (size_t i = 0; i < d->n_fds; i++)
+		if (d->fds[i]->fd == (uint32_t)fd)
+			return d->fds[i];
+	return NULL;
+}
+
+static const FileEntry *file_of(struct dumped *d, int fd)
+{
+	const FdEntry *e = fd_of(d, fd);
+	for (size_t i = 0; e && i < d->n_files; i++)
+		if (d->files[i]->id == e->file_id)
+			return d->files[i];
+	return NULL;
+}
+
+static void unload(struct dumped *d)
+{
+	for (size_t i = 0; i < d->n_files; i++)
+		file_entry__free_unpacked(d->files[i], NULL);
+	for (size_t i = 0; i < d->n_fds; i++)
+		fd_entry__free_unpacked(d->fds[i], NULL);
+}
+
+static void test_many(void)
+{
+	struct dumped d;
+	const FileEntry *f;
+	pid_t pid = start(child_many);
+	if (!is_int(dump_to(pid, "many"), 0, "dump a child with many kinds of files"))
+		printf("#   %s\n", err_msg());
+	ok(advancing(), "it runs on");
+	load("many", pid, &d);
+
+	f = file_of(&d, sh->fds[F_EVENTFD]);
+	ok(f && f->kind == FILE_KIND__FILE_EVENTFD && f->eventfd->counter == 5 &&
+	   (f->eventfd->flags & O_NONBLOCK), "eventfd: counter 5, non-blocking");
+	f = file_of(&d, sh->fds[F_EPOLL]);
+	ok(f && f->kind == FILE_KIND__FILE_EPOLL && f->epoll->n_tfds == 1 &&
+	   f->epoll->tfds[0]->tfd == (uint32_t)sh->fds[F_EVENTFD] && f->epoll->tfds[0]->data == 0x1234 &&
+	   (f->epoll->tfds[0]->events & EPOLLIN), "epoll: its target, events and data");
+	f = file_of(&d, sh->fds[F_SIGNALFD]);
+	ok(f && f->kind == FILE_KIND__FILE_SIGNALFD && f->signalfd->sigmask == 1ULL << (SIGUSR2 - 1),
+	   "signalfd: its mask");
+	f = file_of(&d, sh->fds[F_TIMERFD]);
+	ok(f && f->kind == FILE_KIND__FILE_TIMERFD && f->timerfd->clockid == CLOCK_MONOTONIC &&
+	   f->timerfd->isec == 7 && f->timerfd->vsec >= 98 && f->timerfd->vsec < 100,
+	   "timerfd: clock, interval and remaining time");
+	f = file_of(&d, sh->fds[F_TCP]);
+	ok(f && f->kind == FILE_KIND__FILE_INET && f->inet->state == 10 /* TCP_LISTEN */ &&
+	   f->inet->backlog == 17 && f->inet->src_port == (uint32_t)sh->port &&
+	   f->inet->src_addr.len == 4 && f->inet->n_opts == 1, "TCP listener: port, backlog, SO_REUSEADDR");
+	f = file_of(&d, sh->fds[F_UDP6]);
+	ok(f && f->kind == FILE_KIND__FILE_INET && f->inet->family == AF_INET6 &&
+	   f->inet->type == SOCK_DGRAM && f->inet->src_addr.len == 16 && f->inet->v6only,
+	   "UDP6: bound, v6only");
+	f = file_of(&d, sh->fds[F_NULL]);
+	ok(f && f->kind == FILE_KIND__FILE_CHR && streq(f->reg->path, "/dev/null") &&
+	   (f->reg->flags & O_ACCMODE) == O_WRONLY, "/dev/null, write-only");
+	f = file_of(&d, sh->fds[F_DIR]);
+	ok(f && f->kind == FILE_KIND__FILE_DIR && streq(f->reg->path, "/tmp"), "a directory");
+	ok(fd_of(&d, sh->fds[F_DUP]) && fd_of(&d, sh->fds[F_EVENTFD]) &&
+	   fd_of(&d, sh->fds[F_DUP])->file_id == fd_of(&d, sh->fds[F_EVENTFD])->file_id &&
+	   fd_of(&d, sh->fds[F_DUP])->cloexec && !fd_of(&d, sh->fds[F_EVENTFD])->cloexec,
+	   "a dup shares the file, with its own cloexec");
+	unload(&d);
+	stop_child(pid);
+}
+
+static void refused(void (*fn)(void), const char *name, const char *what)
+{
+	char want[160];
+	pid_t pid = start(fn);
+	int r = dump_to(pid, name);
+	ok(r < 0, "%s: refused", name);
+	snprintf(want, sizeof(want), "fd %d of pid %d is %s", sh->fds[0], pid, what);
+	if (!ok(strstr(err_msg(), want) != NULL, "%s: the message names fd and kind", name))
+		printf("#   got: %s\n#   want: %s\n", err_msg(), want);
+	ok(advancing(), "%s: the child runs on", name);
+	stop_child(pid);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root\n");
+		return 0;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/skua-test-cr-dump-files-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return 1;
+	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	test_many();
+	refused(child_established, "established", "an established TCP connection; use --tcp-established");
+	refused(child_deleted, "deleted", "a deleted file");
+	refused(child_unix, "unix", "a unix socket");
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		return 1;
+	return done_testing();
+}
