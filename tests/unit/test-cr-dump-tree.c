@@ -24,6 +24,7 @@
 #include "tap.h"
 
 #include "core.pb-c.h"
+#include "inventory.pb-c.h"
 #include "pstree.pb-c.h"
 
 struct shared {
@@ -296,6 +297,39 @@ static void test_restart(void)
 	stop_child(pid);
 }
 
+/* pid 1 of its own pid namespace, with a child: a container's shape. */
+static void test_pidns(void)
+{
+	_cleanup_close_ int dfd = -1;
+	memset((void *)sh, 0, sizeof(*sh));
+	pid_t pid = syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
+	if (pid == 0) {
+		if (getpid() != 1)
+			_exit(2);
+		child_forker();
+	}
+	for (int i = 0; i < 5000 && !sh->ready; i++)
+		usleep(1000);
+	is_int(sh->grandchild, 2, "the child is pid 1 of its namespace, its child pid 2");
+	is_int(dump_to(pid, "pidns", true, NULL, &dfd), 0, "dump a pid namespace's init");
+	InventoryEntry *inv = NULL;
+	if (img_read_one(dfd, CR_IMG_INVENTORY, 0, &inventory_entry__descriptor,
+			 (ProtobufCMessage **)&inv) == 0) {
+		ok(inv->root_pid == 1 && inv->own_pid_ns && inv->root_host_pid == (uint64_t)pid,
+		   "inventory: root pid 1 of its own namespace, host pid %d", pid);
+		inventory_entry__free_unpacked(inv, NULL);
+	}
+	ok(img_exists(dfd, CR_IMG_CORE, 1) && img_exists(dfd, CR_IMG_CORE, 2) &&
+	   img_exists(dfd, CR_IMG_MM, 2) && !img_exists(dfd, CR_IMG_CORE, pid),
+	   "images are named by the namespace's pids");
+	TaskCoreEntry *c = read_core(dfd, 2);
+	ok(c && c->pid == 2 && c->threads[0]->tid == 2, "the child's core uses its namespace pid");
+	if (c)
+		task_core_entry__free_unpacked(c, NULL);
+	ok(advancing(), "it runs on");
+	stop_child(pid);
+}
+
 static void test_cgroup(void)
 {
 	_cleanup_close_ int dfd = -1;
@@ -335,6 +369,7 @@ int main(void)
 	test_forker();
 	test_signals();
 	test_restart();
+	test_pidns();
 	test_cgroup();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
