@@ -46,7 +46,7 @@ struct dump_ctx {
 	bool frozen_cgroup; /* the cgroup freezer holds the tree (thaw at the end) */
 	uint64_t xcr0;
 	uint32_t xstate_size;
-	uint8_t vdso_digest[16];
+	uint8_t vdso_digest[32]; /* VDSO_DIGEST_LEN */
 	uint64_t vdso_size;
 	bool have_vdso;
 	struct file_table *files;

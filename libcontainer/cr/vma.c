@@ -18,6 +18,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/log.h"
+#include "base/sha256.h"
 #include "cr/dump-internal.h"
 #include "cr/image.h"
 #include "cr/pages.h"
@@ -214,15 +215,7 @@ int vma_parse_smaps(pid_t pid, VmaEntry ***ret, size_t *ret_n)
 
 void vma_vdso_digest(const void *text, size_t len, uint8_t out[VDSO_DIGEST_LEN])
 {
-	/* two FNV-1a 64 lanes with different offsets */
-	uint64_t a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
-	const uint8_t *p = text;
-	for (size_t i = 0; i < len; i++) {
-		a = (a ^ p[i]) * 0x100000001b3ULL;
-		b = (b ^ p[len - 1 - i]) * 0x100000001b3ULL;
-	}
-	memcpy(out, &a, 8);
-	memcpy(out + 8, &b, 8);
+	sha256(text, len, out);
 }
 
 /* The vDSO block is [vvar][vvar_vclock][vdso], contiguous: its start is the

@@ -8,15 +8,14 @@
 
 #include "mm.pb-c.h"
 
-#define VDSO_DIGEST_LEN 16
+#define VDSO_DIGEST_LEN 32 /* SHA-256 */
 
 /* The address space of pid from /proc/PID/smaps, classified (vvar and
  * vsyscall included: restore needs to know where they were). A mapping we
  * cannot restore (a deleted file, a device's PFN map) is refused by name. */
 int vma_parse_smaps(pid_t pid, VmaEntry ***ret, size_t *ret_n);
 /* A digest of vDSO text: the build's identity. Restore computes it over its
- * own [vdso] the same way and refuses a mismatch. Not cryptographic: it
- * tells kernels apart, it does not resist forgery. */
+ * own [vdso] the same way and refuses a mismatch. */
 void vma_vdso_digest(const void *text, size_t len, uint8_t out[VDSO_DIGEST_LEN]);
 
 #endif

@@ -317,7 +317,7 @@ static void test_basic(void)
 		is_int(inv->root_pid, pid, "inventory root pid");
 		ok(!inv->own_pid_ns, "not its own pid namespace");
 		ok(inv->has_xcr0 && inv->xcr0 & 3, "xcr0 recorded (0x%llx)", (unsigned long long)inv->xcr0);
-		ok(inv->has_vdso_hash && inv->vdso_hash.len == 16, "vDSO digest recorded");
+		ok(inv->has_vdso_hash && inv->vdso_hash.len == 32, "vDSO digest recorded");
 		inventory_entry__free_unpacked(inv, NULL);
 	}
 	char log[256];
