@@ -3,6 +3,7 @@
 # Shared helpers for tests/bench/bench-*.sh (sourced). run.sh exports:
 #   SKUA_SRC (source tree), SKUA (binary), BENCH_DIR (scratch, removed after),
 #   BENCH_RESULTS (results file), BENCH_RUNS (repetitions, default 30).
+# BENCH_NO_HYPERFINE=1 forces our own timing loop.
 
 BENCH_RUNS=${BENCH_RUNS:-30}
 BENCH_WARMUP=${BENCH_WARMUP:-3}
@@ -22,7 +23,7 @@ bench_bundle() {
 bench_median_ms() {
 	local name=$1 json="$BENCH_DIR/$1.json"
 	shift
-	if command -v hyperfine >/dev/null; then
+	if [ -z "${BENCH_NO_HYPERFINE:-}" ] && command -v hyperfine >/dev/null; then
 		hyperfine -N --runs "$BENCH_RUNS" --warmup "$BENCH_WARMUP" --style none \
 			--export-json "$json" -- "$(printf '%q ' "$@")" >"$BENCH_DIR/$name.log" 2>&1 || return 1
 		jq -r '.results[0].median * 1000 | . * 100 | round / 100' "$json"
@@ -31,10 +32,11 @@ bench_median_ms() {
 	local i t0 t1 times=()
 	for ((i = 0; i < BENCH_WARMUP; i++)); do "$@" >/dev/null 2>&1 || return 1; done
 	for ((i = 0; i < BENCH_RUNS; i++)); do
-		t0=$(date +%s%N)
+		# $EPOCHREALTIME (bash 5) costs no fork, unlike date(1)
+		t0=${EPOCHREALTIME/./}
 		"$@" >/dev/null 2>&1 || return 1
-		t1=$(date +%s%N)
-		times+=($(((t1 - t0) / 1000)))
+		t1=${EPOCHREALTIME/./}
+		times+=($((t1 - t0)))
 	done
 	printf '%s\n' "${times[@]}" | sort -n |
 		awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.2f\n", m / 1000}'

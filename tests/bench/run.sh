@@ -16,7 +16,7 @@ export BENCH_RESULTS=$SKUA_SRC/build/bench/results.txt
 {
 	echo "skua benchmarks, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), kernel $(uname -r), $(nproc) cpus"
 	echo "skua $(git -C "$SKUA_SRC" rev-parse --short HEAD 2>/dev/null); $(crun --version 2>/dev/null | head -1); $(runc --version 2>/dev/null | head -1)"
-	echo "timer: $(command -v hyperfine >/dev/null && hyperfine --version || echo 'own loop'), median of $BENCH_RUNS runs"
+	echo "timer: $( [ -z "${BENCH_NO_HYPERFINE:-}" ] && command -v hyperfine >/dev/null && hyperfine --version || echo "own loop"), median of $BENCH_RUNS runs"
 } | tee "$BENCH_RESULTS"
 
 rc=0
