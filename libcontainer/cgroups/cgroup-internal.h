@@ -20,7 +20,6 @@ struct cgroup_hier {
 	char *mnt;         /* /sys/fs/cgroup/memory */
 	char *controllers; /* comma list from the mount options; "name=systemd" for named ones */
 	char *dir;         /* mnt + cgroup path */
-	bool created;      /* we made dir (destroy only removes what we own or was there empty) */
 };
 
 struct cgroup_ops {

@@ -145,7 +145,6 @@ static int v1_create(struct cgroup *cg)
 		r = mkdir_p(h->dir, 0755);
 		if (r < 0)
 			return err_sys(-r, "mkdir %s", h->dir);
-		h->created = true;
 		if (cgroup_v1_find(cg, "cpuset") == h) {
 			r = cpuset_fill(h->mnt, cg->path);
 			if (r < 0)
