@@ -118,11 +118,14 @@ int puppet_pick_gadget(struct rst_ctx *c)
 	return 0;
 }
 
-static void anchor_child(int ready_fd, int go_fd, int status_fd, bool reaper, pid_t root_pid)
+/* The reaper waits for the stand-in parent if there is one, the stand-in
+ * (a fork of the reaper, running this same code) for the root. */
+static void anchor_child(int ready_fd, int go_fd, int status_fd, bool reaper)
 {
+	struct puppet_go go;
 	char b = 0;
 	ssize_t n;
-	int st, got = 0;
+	int st;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -130,28 +133,36 @@ static void anchor_child(int ready_fd, int go_fd, int status_fd, bool reaper, pi
 	if (write(ready_fd, &b, 1) != 1 || b)
 		_exit(127);
 	close(ready_fd);
+	/* nothing of the engine's stays open in the namespace */
+	for (int fd = 0; fd < 3; fd++)
+		if (fd != go_fd && fd != status_fd)
+			close(fd);
+	{
+		int lo = go_fd < status_fd ? go_fd : status_fd, hi = go_fd ^ status_fd ^ lo;
+		syscall(SYS_close_range, 3, lo - 1, 0);
+		syscall(SYS_close_range, lo + 1, hi - 1, 0);
+		syscall(SYS_close_range, hi + 1, ~0U, 0);
+	}
 	/* Seized and driven by the engine here. A root puppet never returns
 	 * from this read: its whole memory is replaced. */
 	do
-		n = read(go_fd, &b, 1);
+		n = read(go_fd, &go, sizeof(go));
 	while (n < 0 && errno == EINTR);
-	if (n != 1 || !reaper)
+	if (n != sizeof(go) || !reaper)
 		_exit(1);
 	close(go_fd);
 	signal(SIGPIPE, SIG_IGN);
+	pid_t target = getpid() == 1 && go.parent_pid ? go.parent_pid : go.root_pid;
 	for (;;) {
 		pid_t p = waitpid(-1, &st, __WALL);
 		if (p < 0 && errno == EINTR)
 			continue;
 		if (p < 0)
+			_exit(1);
+		if (p == target)
 			break;
-		if (p == root_pid) {
-			got = 1;
-			break;
-		}
 	}
-	if (!got)
-		_exit(1);
+	/* the first report is the root's own status: the stand-in's */
 	if (write(status_fd, &st, sizeof(st)) < 0) {
 		/* nobody waits: the exit code alone tells */
 	}
@@ -178,7 +189,7 @@ static int fork_anchor(struct rst_ctx *c)
 	pid_t pid = sys_clone3(&ca, sizeof(ca));
 	if (pid == 0) {
 		close(ready[0]), close(go[1]), close(status[0]);
-		anchor_child(ready[1], go[0], status[1], reaper, c->tasks[0].pid);
+		anchor_child(ready[1], go[0], status[1], reaper);
 	}
 	int err = errno;
 	close(ready[1]), close(go[0]), close(status[1]);
@@ -377,6 +388,8 @@ void puppet_kill_all(struct rst_ctx *c)
 		if (t->host_pid > 0 && !(t->host_pid == c->anchor && !c->anchor_ours && !c->anchor_is_root))
 			kill(t->host_pid, SIGKILL);
 	}
+	if (c->parent_host > 0)
+		kill(c->parent_host, SIGKILL);
 	if (c->anchor > 0) {
 		if (c->anchor_ours || c->anchor_is_root)
 			kill(c->anchor, SIGKILL);
@@ -392,6 +405,9 @@ void puppet_kill_all(struct rst_ctx *c)
 				while (waitpid(tid, NULL, __WALL) < 0 && errno == EINTR)
 					;
 		}
+	if (c->parent_host > 0)
+		while (waitpid(c->parent_host, NULL, __WALL) < 0 && errno == EINTR)
+			;
 	if (c->anchor_ours && c->anchor > 0) {
 		while (waitpid(c->anchor, NULL, __WALL) < 0 && errno == EINTR)
 			;

@@ -203,6 +203,11 @@ int rst_detach_all(struct rst_ctx *c)
 				first = r;
 		}
 	}
+	if (c->parent_host > 0) {
+		r = let_go(c->parent_host, c->anchor_sigmask);
+		if (r < 0 && !first)
+			first = r;
+	}
 	if (!c->anchor_is_root) {
 		r = let_go(c->anchor, c->anchor_sigmask);
 		if (r < 0 && !first)

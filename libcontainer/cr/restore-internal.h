@@ -70,6 +70,9 @@ struct rst_ctx {
 	int anchor_go_fd;       /* write end: releases the reaper's wait loop */
 	int anchor_status_fd;   /* read end: the reaper reports the root's wait status */
 	uint64_t anchor_sigmask; /* the anchor's own mask, back when it is let go */
+	/* The root's dumped parent, outside the tree: a stand-in with its pid
+	 * sits between the reaper and the root so getppid() stays right. */
+	pid_t parent_ns, parent_host;
 
 	uint64_t pages_restored;
 	unsigned long long t_start, t_fork_done;
@@ -97,6 +100,10 @@ int puppet_scratch_get(struct rst_ctx *c, pid_t host_pid, size_t off, void *buf,
  * namespace; the child is auto-attached and returned stopped. */
 int puppet_clone(struct rst_ctx *c, pid_t parent_tid, uint64_t flags, pid_t set_tid, int exit_signal,
 		 pid_t *ret_host);
+/* The reaper and the stand-in parent read this from the go pipe. */
+struct puppet_go {
+	int32_t root_pid, parent_pid; /* in the new namespace; parent 0: none */
+};
 /* Kill every puppet made so far (on failure). */
 void puppet_kill_all(struct rst_ctx *c);
 

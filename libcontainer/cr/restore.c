@@ -119,9 +119,10 @@ static int let_go(struct rst_ctx *c)
 	if (r < 0)
 		return r;
 	if (c->anchor_is_reaper) {
-		char b = 1;
-		if (write(c->anchor_go_fd, &b, 1) != 1)
-			return err_sys(errno, "releasing the reaper");
+		struct puppet_go go = { .root_pid = c->tasks[0].pid, .parent_pid = c->parent_ns };
+		for (int i = 0; i < (c->parent_ns ? 2 : 1); i++)
+			if (write(c->anchor_go_fd, &go, sizeof(go)) != sizeof(go))
+				return err_sys(errno, "releasing the reaper");
 	}
 	return 0;
 }

@@ -7,10 +7,12 @@
  * session; process groups are joined once every task exists.
  */
 #include <linux/sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 
 #include "base/error.h"
 #include "base/log.h"
+#include "cr/ptrace.h"
 #include "cr/restore-internal.h"
 
 #define THREAD_FLAGS \
@@ -18,7 +20,7 @@
 
 static int make_task(struct rst_ctx *c, struct rst_task *t)
 {
-	pid_t parent = t->parent ? t->parent->host_pid : c->anchor;
+	pid_t parent = t->parent ? t->parent->host_pid : c->parent_host > 0 ? c->parent_host : c->anchor;
 	int r;
 
 	if (!t->parent && c->anchor_is_root) {
@@ -40,8 +42,32 @@ static int make_task(struct rst_ctx *c, struct rst_task *t)
 	return 0;
 }
 
+/* The root's parent was outside the tree; in the fresh namespace a copy of
+ * the reaper takes its pid, so the root's getppid() is what it was. */
+static int make_stand_in(struct rst_ctx *c)
+{
+	pid_t ppid = c->inv->has_root_ppid ? (pid_t)c->inv->root_ppid : (pid_t)c->tasks[0].pst->ppid;
+
+	if (!c->anchor_is_reaper || ppid <= 1)
+		return 0;
+	struct user_regs_struct regs;
+	int r = puppet_clone(c, c->anchor, 0, ppid, SIGCHLD, &c->parent_host);
+	if (r < 0)
+		return err_wrap(r, "making a stand-in for the root's parent %d", ppid);
+	c->parent_ns = ppid;
+	/* It resumes where the reaper is, in its interrupted read() of the go
+	 * pipe (not at the gadget's int3, where the clone left it). */
+	r = ptrace_get_regs(c->anchor, &regs);
+	if (r < 0)
+		return r;
+	return ptrace_set_regs(c->parent_host, &regs);
+}
+
 int rst_pstree_create(struct rst_ctx *c)
 {
+	int r = make_stand_in(c);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < c->n_tasks; i++) {
 		int r = make_task(c, &c->tasks[i]);
 		if (r < 0)
