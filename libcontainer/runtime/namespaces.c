@@ -2,6 +2,7 @@
 /* Joining namespaces given by path, user namespace id maps, and the UTS names. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,23 @@ static int prepare_time_ns(const struct oci_config *c)
 	return 0;
 }
 
+/*
+ * After joining a user namespace our host ids (0) mean nothing there: files
+ * we create would fail with EOVERFLOW. Become its root, as runc does; the
+ * capabilities setns() granted in that namespace stay.
+ */
+static int become_ns_root(const char *path)
+{
+	/* drop the host's supplementary groups where the namespace allows it */
+	if (setgroups(0, NULL) < 0 && errno != EPERM)
+		return err_sys(errno, "setgroups in user namespace %s", path);
+	if (setresgid(0, 0, 0) < 0)
+		return err_sys(errno, "setgid(0) in user namespace %s (is gid 0 mapped?)", path);
+	if (setresuid(0, 0, 0) < 0)
+		return err_sys(errno, "setuid(0) in user namespace %s (is uid 0 mapped?)", path);
+	return 0;
+}
+
 int setup_namespaces_join(const struct oci_config *c)
 {
 	size_t n = c->linux_.n_namespaces;
@@ -103,8 +121,9 @@ int setup_namespaces_join(const struct oci_config *c)
 	}
 	/* the user namespace first: it grants the rights to join the others */
 	for (size_t i = 0; i < n && r == 0; i++)
-		if (fds[i] >= 0 && c->linux_.namespaces[i].type == OCI_NS_USER)
-			r = join_one(&c->linux_.namespaces[i], fds[i]);
+		if (fds[i] >= 0 && c->linux_.namespaces[i].type == OCI_NS_USER &&
+		    (r = join_one(&c->linux_.namespaces[i], fds[i])) == 0)
+			r = become_ns_root(c->linux_.namespaces[i].path);
 	for (size_t i = 0; i < n && r == 0; i++)
 		if (fds[i] >= 0 && c->linux_.namespaces[i].type != OCI_NS_USER)
 			r = join_one(&c->linux_.namespaces[i], fds[i]);

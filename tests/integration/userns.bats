@@ -19,6 +19,11 @@ function setup() {
 		| .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
 }
 
+# run -d with stdio away from bats' pipes (and its fd 3)
+function run_detached() {
+	"$SKUA_BIN" --root "$ROOT" run -d "$1" </dev/null >"$BATS_TEST_TMPDIR/$1.out" 2>&1 3>&-
+}
+
 function run_sh() {
 	update_config ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$1" '$s')]"
 	runc run "$2"
@@ -35,8 +40,7 @@ function run_sh() {
 
 @test "userns: root in the container is an unprivileged uid on the host" {
 	update_config '.process.args = ["sh", "-c", "sleep 100"]'
-	runc run -d iso-userns-host
-	[ "$status" -eq 0 ]
+	run_detached iso-userns-host
 	pid=$(__runc state iso-userns-host | jq .pid)
 	[ "$pid" -gt 0 ]
 	run awk '/^Uid:/ {print $2}' /proc/$pid/status
@@ -65,8 +69,7 @@ function run_sh() {
 
 @test "userns: joining an existing user namespace by path" {
 	update_config '.process.args = ["sh", "-c", "sleep 100"]'
-	runc run -d iso-userns-first
-	[ "$status" -eq 0 ]
+	run_detached iso-userns-first
 	pid=$(__runc state iso-userns-first | jq .pid)
 
 	# a second container joins the first one's user and network namespaces
