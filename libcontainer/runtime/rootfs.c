@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -93,16 +94,58 @@ static int mount_dev_tmpfs(int rootfd)
 	return 0;
 }
 
-static int prepare_root(const struct oci_config *c)
+/* The mount point of the mount that holds path: walk up to a mount root. */
+static int containing_mount(const char *path, char *buf, size_t len)
 {
-	unsigned long prop = 0;
+	struct statx stx;
+
+	if (snprintf(buf, len, "%s", path) >= (int)len)
+		return -ENAMETOOLONG;
+	for (;;) {
+		if (statx(AT_FDCWD, buf, AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &stx) < 0)
+			return -errno;
+		if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+		    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+			return 0;
+		if (streq(buf, "/"))
+			return 0;
+		char *slash = strrchr(buf, '/');
+		if (slash == buf)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+/*
+ * pivot_root refuses a shared parent of the new root or of the old one, and
+ * an unbindable mount cannot be bound: with those propagations the mounts
+ * holding the rootfs and "/" become private (alone, not their children)
+ * and the requested propagation is applied to the new root after the pivot.
+ */
+static int unshare_rootfs_parents(const char *root)
+{
+	char parent[PATH_MAX];
 	int r;
 
-	r = root_propagation(c->linux_.rootfs_propagation, &prop);
+	r = containing_mount(root, parent, sizeof(parent));
 	if (r < 0)
-		return r;
+		return err_sys(-r, "finding the mount of %s", root);
+	if (mount(NULL, parent, NULL, MS_PRIVATE, NULL) < 0)
+		return err_sys(errno, "making %s private", parent);
+	if (mount(NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
+		return err_sys(errno, "making / private");
+	return 0;
+}
+
+static int prepare_root(const struct oci_config *c, unsigned long prop)
+{
+	int r;
+
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		return err_sys(errno, "making / %s", c->linux_.rootfs_propagation ?: "rslave");
+	if ((prop & (MS_SHARED | MS_UNBINDABLE)) && (r = unshare_rootfs_parents(c->root_path)) < 0)
+		return r;
 	if (mount(c->root_path, c->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return err_sys(errno, "bind-mounting rootfs %s", c->root_path);
 	return 0;
@@ -239,13 +282,17 @@ static int finalize_root(const struct oci_config *c)
 int setup_rootfs(const struct oci_config *c, bool no_pivot, const char *console_path)
 {
 	_cleanup_close_ int rootfd = -1;
+	unsigned long prop = 0;
 	int r;
 
 	if (!has_ns(c, OCI_NS_MOUNT))
 		return err_set(EINVAL, "setting up the rootfs needs a mount namespace");
 	if (!c->root_path)
 		return err_set(EINVAL, "root.path is not set");
-	r = prepare_root(c);
+	r = root_propagation(c->linux_.rootfs_propagation, &prop);
+	if (r < 0)
+		return r;
+	r = prepare_root(c, prop);
 	if (r < 0)
 		return r;
 	rootfd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -263,5 +310,11 @@ int setup_rootfs(const struct oci_config *c, bool no_pivot, const char *console_
 	if (c->process && c->process->cwd && c->process->cwd[0] == '/' &&
 	    (r = mkdir_p(c->process->cwd, 0755)) < 0)
 		return err_sys(-r, "creating cwd %s", c->process->cwd);
-	return finalize_root(c);
+	r = finalize_root(c);
+	if (r < 0)
+		return r;
+	/* last: masked and readonly paths need binds, which unbindable forbids */
+	if ((prop & (MS_SHARED | MS_UNBINDABLE)) && mount(NULL, "/", NULL, prop, NULL) < 0)
+		return err_sys(errno, "applying rootfsPropagation %s", c->linux_.rootfs_propagation);
+	return 0;
 }

@@ -101,3 +101,17 @@ function run_sh() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"/iso-nosrc"* ]]
 }
+
+@test "mounts: linux.rootfsPropagation is applied to the container's mounts" {
+	update_config '.process.args = ["sh", "-c", "grep \" / /proc \" /proc/self/mountinfo"]'
+	for prop in shared rshared private slave unbindable runbindable; do
+		update_config --arg p "$prop" '.linux.rootfsPropagation = $p'
+		runc run "iso-mnt-prop-$prop"
+		[ "$status" -eq 0 ]
+		case $prop in
+		*shared) [[ "$output" == *" shared:"* ]] ;;
+		*unbindable) [[ "$output" == *" unbindable "* ]] ;;
+		*) [[ "$output" != *" shared:"* ]] ;;
+		esac
+	done
+}
