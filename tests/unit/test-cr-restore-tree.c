@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cr_restore() of richer trees, as root: a process tree with sessions and
+ * process groups, a multi-threaded process, and a process holding a pipe
+ * with data in flight and a file at an offset while it sleeps in read().
+ * Each child reports through a pipe whose read end the test keeps; at
+ * restore the test hands the child's ends back as externals.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "cr/cr.h"
+#include "tap.h"
+
+struct ids {
+	int32_t tag, pid, ppid, pgid, sid;
+	int64_t value;
+};
+
+static char *make_dir(void)
+{
+	char *d = strdup("/tmp/skua-test-restore-tree-XXXXXX");
+	return mkdtemp(d);
+}
+
+static void rm_rf(const char *d)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	if (system(cmd)) {
+	}
+}
+
+static void pipe_key(int fd, char *buf, size_t len)
+{
+	struct stat st;
+	fstat(fd, &st);
+	snprintf(buf, len, "pipe:[%lu]", (unsigned long)st.st_ino);
+}
+
+static void quiet_fds(int keep1, int keep2)
+{
+	int null = open("/dev/null", O_RDWR);
+	dup2(null, 0), dup2(null, 1), dup2(null, 2);
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != keep1 && fd != keep2)
+			close(fd);
+}
+
+static int read_ids(int fd, struct ids *r, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	return read(fd, r, sizeof(*r)) == sizeof(*r) ? 0 : -1;
+}
+
+static void report(int wfd, int tag, int64_t value)
+{
+	struct ids r = { tag, getpid(), getppid(), getpgid(0), getsid(0), value };
+	if (write(wfd, &r, sizeof(r)) != sizeof(r))
+		_exit(3);
+}
+
+static int dump(pid_t pid, const char *dir)
+{
+	struct cr_dump_opts o = { .pid = pid, .image_dir = dir };
+	int r = cr_dump(&o);
+	if (r < 0) {
+		printf("# dump: %s\n", err_msg());
+		kill(pid, SIGKILL);
+	}
+	waitpid(pid, NULL, 0);
+	return r;
+}
+
+static pid_t restore(const char *dir, struct cr_external *ext, size_t n)
+{
+	struct cr_restore_opts ro = { .image_dir = dir, .detach = true, .externals = ext, .n_externals = n };
+	pid_t root = 0;
+	if (cr_restore(&ro, &root, NULL) < 0) {
+		printf("# restore: %s\n", err_msg());
+		return -1;
+	}
+	return root;
+}
+
+static void reap_all(void)
+{
+	while (waitpid(-1, NULL, __WALL) > 0)
+		;
+}
+
+/* Each member reports its ids every 20 ms. */
+static void member(int go, int wfd, int tag)
+{
+	for (;;) {
+		report(wfd, tag, 0);
+		usleep(20000);
+	}
+}
+
+/*
+ * root (setsid) -+- A (setsid) --- A1 (same group as A)
+ *                +- B (own group, root's session)
+ */
+static void tree_root(int go, int wfd)
+{
+	setsid();
+	if (fork() == 0) {
+		setsid();
+		if (fork() == 0)
+			member(go, wfd, 3);
+		member(go, wfd, 1);
+	}
+	if (fork() == 0) {
+		setpgid(0, 0);
+		member(go, wfd, 2);
+	}
+	member(go, wfd, 0);
+}
+
+/* Fresh reports only: what was queued before is dropped first. */
+static int collect(int rfd, int go_w, struct ids out[4])
+{
+	struct ids r;
+	int seen = 0;
+
+	while (read_ids(rfd, &r, 0) == 0)
+		;
+	memset(out, 0, 4 * sizeof(*out));
+	while (seen != 0xf) {
+		if (read_ids(rfd, &r, 5000) < 0 || r.tag < 0 || r.tag > 3)
+			return -1;
+		out[r.tag] = r;
+		seen |= 1 << r.tag;
+	}
+	return 0;
+}
+
+static void test_tree(void)
+{
+	int rep[2], go[2];
+	struct ids before[4], after[4];
+	char krep[64], kgo[64];
+	char *dir = make_dir();
+
+	if (pipe(rep) < 0 || pipe(go) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(rep[0]), close(go[1]);
+		quiet_fds(rep[1], go[0]);
+		tree_root(go[0], rep[1]);
+	}
+	usleep(100000);
+	ok(collect(rep[0], go[1], before) == 0, "the tree of 4 reports");
+	pipe_key(rep[1], krep, sizeof(krep));
+	pipe_key(go[0], kgo, sizeof(kgo));
+	is_int(dump(pid, dir), 0, "dump of the tree");
+	struct cr_external ext[2] = { { krep, rep[1] }, { kgo, go[0] } };
+	pid_t root = restore(dir, ext, 2);
+	ok(root > 0, "restore of the tree");
+	int got = collect(rep[0], go[1], after);
+	ok(got == 0, "all 4 report after restore");
+	for (int i = 0; i < 4 && got == 0; i++) {
+		is_int(after[i].pid, before[i].pid, "member %d: pid", i);
+		if (i > 0)
+			is_int(after[i].ppid, before[i].ppid, "member %d: ppid", i);
+		is_int(after[i].pgid, before[i].pgid, "member %d: process group", i);
+		is_int(after[i].sid, before[i].sid, "member %d: session", i);
+	}
+	/* the root's parent was the test, outside the tree: a stand-in has its pid */
+	is_int(got == 0 ? after[0].ppid : -1, before[0].ppid, "the root's ppid");
+	if (root > 0)
+		kill(root, SIGKILL);
+	reap_all();
+	close(rep[0]), close(rep[1]), close(go[0]), close(go[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
+static volatile uint64_t tcount[3];
+static volatile int32_t ttid[3];
+
+static void *spin(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	ttid[i] = syscall(SYS_gettid);
+	for (;;)
+		tcount[i]++;
+	return NULL;
+}
+
+static void threads_child(int go, int wfd)
+{
+	pthread_t t;
+	char b;
+	for (intptr_t i = 1; i < 3; i++)
+		pthread_create(&t, NULL, spin, (void *)i);
+	ttid[0] = syscall(SYS_gettid);
+	for (;;) {
+		if (read(go, &b, 1) != 1)
+			_exit(0);
+		for (int i = 0; i < 3; i++)
+			report(wfd, ttid[i], i == 0 ? 0 : (int64_t)tcount[i]);
+	}
+}
+
+static int thread_reports(int rfd, int go_w, struct ids out[3])
+{
+	if (write(go_w, "g", 1) != 1)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (read_ids(rfd, &out[i], 5000) < 0)
+			return -1;
+	return 0;
+}
+
+static void test_threads(void)
+{
+	int rep[2], go[2];
+	struct ids before[3], after[3];
+	char krep[64], kgo[64];
+	char *dir = make_dir();
+
+	if (pipe(rep) < 0 || pipe(go) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(rep[0]), close(go[1]);
+		quiet_fds(rep[1], go[0]);
+		threads_child(go[0], rep[1]);
+	}
+	usleep(200000);
+	ok(thread_reports(rep[0], go[1], before) == 0, "3 threads report");
+	pipe_key(rep[1], krep, sizeof(krep));
+	pipe_key(go[0], kgo, sizeof(kgo));
+	is_int(dump(pid, dir), 0, "dump of the threaded child");
+	struct cr_external ext[2] = { { krep, rep[1] }, { kgo, go[0] } };
+	pid_t root = restore(dir, ext, 2);
+	ok(root > 0, "restore of the threaded child");
+	usleep(100000);
+	int got = thread_reports(rep[0], go[1], after);
+	ok(got == 0, "it reports after restore");
+	for (int i = 0; i < 3 && got == 0; i++) {
+		is_int(after[i].tag, before[i].tag, "thread %d keeps its tid", i);
+		if (i > 0)
+			ok(after[i].value > before[i].value, "thread %d runs on (%lld -> %lld)", i,
+			   (long long)before[i].value, (long long)after[i].value);
+	}
+	if (root > 0)
+		kill(root, SIGKILL);
+	reap_all();
+	close(rep[0]), close(rep[1]), close(go[0]), close(go[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* Blocked in read() of the go pipe at dump; then reads its own pipe and
+ * reports what it found and where its file offset is. */
+static void files_child(int go, int wfd, const char *path)
+{
+	int inner[2];
+	char b, buf[16] = "";
+	if (pipe(inner) < 0)
+		_exit(2);
+	if (write(inner[1], "in-flight", 9) != 9)
+		_exit(2);
+	int f = open(path, O_RDWR);
+	if (f < 0 || lseek(f, 5, SEEK_SET) != 5)
+		_exit(2);
+	if (read(go, &b, 1) != 1)
+		_exit(0);
+	ssize_t n = read(inner[0], buf, sizeof(buf) - 1);
+	int64_t v = (n == 9 && !memcmp(buf, "in-flight", 9)) ? 1 : 0;
+	if (read(f, buf, 3) != 3 || memcmp(buf, "567", 3))
+		v |= 2;
+	report(wfd, 7, v | (lseek(f, 0, SEEK_CUR) << 8));
+	_exit(0);
+}
+
+static void test_files(void)
+{
+	int rep[2], go[2];
+	struct ids after;
+	char krep[64], kgo[64], path[512];
+	char *dir = make_dir();
+
+	snprintf(path, sizeof(path), "%s/data", dir);
+	FILE *f = fopen(path, "w");
+	if (!f || pipe(rep) < 0 || pipe(go) < 0)
+		return;
+	fputs("0123456789", f);
+	fclose(f);
+	char img[512];
+	snprintf(img, sizeof(img), "%s/img", dir);
+	mkdir(img, 0700);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(rep[0]), close(go[1]);
+		quiet_fds(rep[1], go[0]);
+		files_child(go[0], rep[1], path);
+	}
+	usleep(200000);
+	pipe_key(rep[1], krep, sizeof(krep));
+	pipe_key(go[0], kgo, sizeof(kgo));
+	is_int(dump(pid, img), 0, "dump of the child with a pipe and a file");
+	struct cr_external ext[2] = { { krep, rep[1] }, { kgo, go[0] } };
+	pid_t root = restore(img, ext, 2);
+	ok(root > 0, "restore of the child with a pipe and a file");
+	int got = write(go[1], "g", 1) == 1 ? read_ids(rep[0], &after, 5000) : -1;
+	ok(got == 0, "it wakes from its read() and reports");
+	ok(got == 0 && (after.value & 1), "the pipe's data in flight is there");
+	ok(got == 0 && !(after.value & 2), "the file reads on from its dumped offset");
+	is_int(got == 0 ? after.value >> 8 : -1, 8, "the file offset moved on from 5 to 8");
+	if (root > 0)
+		kill(root, SIGKILL);
+	reap_all();
+	close(rep[0]), close(rep[1]), close(go[0]), close(go[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root\n");
+		return 0;
+	}
+	setvbuf(stdout, NULL, _IONBF, 0);
+	test_tree();
+	test_threads();
+	test_files();
+	return done_testing();
+}
