@@ -11,6 +11,11 @@ function setup() {
 	setup_busybox
 }
 
+function teardown() {
+	teardown_containers
+	[ -z "$RECVTTY_PID" ] || kill "$RECVTTY_PID" 2>/dev/null || true
+}
+
 # Run the container in the foreground with a shell command; $output, $status.
 function run_sh() {
 	update_config ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$1" '$s')]"
@@ -169,4 +174,18 @@ function run_sh() {
 	host=$(cut -d. -f1 /proc/uptime)
 	[ "${lines[0]}" -ge $((host + 864000 - 5)) ]
 	[ "${lines[0]}" -le $((host + 864000 + 5)) ]
+}
+
+@test "isolation: with a terminal, /dev/console is the container's pty" {
+	SOCK="$BATS_TEST_TMPDIR/iso-tty.sock"
+	update_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; grep -c \" /dev/console \" /proc/self/mountinfo; echo iso-console > /dev/console"]'
+	start_recvtty "$SOCK" > "$BATS_TEST_TMPDIR/tty.out"
+	runc run --console-socket "$SOCK" iso-console
+	[ "$status" -eq 0 ]
+	wait "$RECVTTY_PID"
+	RECVTTY_PID=
+	# the pty comes from the host's devpts: inside, /dev/console is its only name
+	grep -q "^/dev/" "$BATS_TEST_TMPDIR/tty.out"
+	grep -q "^1" "$BATS_TEST_TMPDIR/tty.out"
+	grep -q "iso-console" "$BATS_TEST_TMPDIR/tty.out"
 }
