@@ -50,7 +50,7 @@ function teardown() {
 
 @test "terminal: a tty without a console socket is refused cleanly" {
 	update_config '.process.terminal = true'
-	runc create lc-nosock
+	runc_bg create lc-nosock
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"console-socket"* ]]
 	assert_no_leftovers lc-nosock
@@ -58,7 +58,7 @@ function teardown() {
 
 @test "terminal: a console socket nobody listens on is an error" {
 	update_config '.process.terminal = true'
-	runc create --console-socket "$BATS_TEST_TMPDIR/nobody.sock" lc-badsock
+	runc_bg create --console-socket "$BATS_TEST_TMPDIR/nobody.sock" lc-badsock
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"console socket"* ]]
 	assert_no_leftovers lc-badsock
