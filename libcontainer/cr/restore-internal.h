@@ -119,6 +119,8 @@ int rst_threads_create(struct rst_ctx *c, struct rst_task *t);
 
 /* rst-mem.c */
 int rst_mem_restore(struct rst_ctx *c, struct rst_task *t);
+/* restore-pages.c: page data, from this image or pre-dump parents */
+int rst_pages_restore(struct rst_ctx *c, struct rst_task *t);
 
 /* rst-files.c */
 int rst_files_prepare(struct rst_ctx *c);

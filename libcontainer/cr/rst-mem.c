@@ -31,7 +31,6 @@
 #define SYS_rseq 334
 #endif
 #define RSEQ_FLAG_UNREGISTER 1
-#define PAGE_CHUNK (4UL << 20)
 
 struct vpiece {
 	unsigned long start, end;
@@ -225,81 +224,6 @@ static int map_vmas(struct rst_ctx *c, struct rst_task *t)
 	return r;
 }
 
-/* Eager pages from pages-<id>.img, in pagemap order, in large chunks.
- * Lazy runs are left for the page server (rst_mem_lazy hook: none yet). */
-static int fill_pages(struct rst_ctx *c, struct rst_task *t)
-{
-	struct cr_img *pm = NULL, *pages = NULL;
-	PagemapHead *head = NULL;
-	_cleanup_free_ char *buf = NULL;
-	_cleanup_close_ int mem = -1;
-	char path[64];
-	uint64_t off = 0;
-	int r;
-
-	if (!img_exists(c->dirfd, CR_IMG_PAGEMAP, t->pid))
-		return 0;
-	r = img_open(c->dirfd, CR_IMG_PAGEMAP, t->pid, O_RDONLY, &pm);
-	if (r < 0)
-		return r;
-	r = img_read_msg(pm, &pagemap_head__descriptor, (ProtobufCMessage **)&head);
-	if (r < 0 || !head) {
-		r = r < 0 ? r : err_set(EBADMSG, "pagemap-%d.img has no head", t->pid);
-		goto out;
-	}
-	r = img_open(c->dirfd, CR_IMG_PAGES, head->pages_id, O_RDONLY, &pages);
-	if (r < 0)
-		goto out;
-	snprintf(path, sizeof(path), "/proc/%d/mem", t->host_pid);
-	mem = open(path, O_RDWR | O_CLOEXEC);
-	buf = malloc(PAGE_CHUNK);
-	if (mem < 0 || !buf) {
-		r = mem < 0 ? err_sys(errno, "opening %s", path) : -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		PagemapEntry *e;
-		r = img_read_msg(pm, &pagemap_entry__descriptor, (ProtobufCMessage **)&e);
-		if (r < 0 || !e)
-			break;
-		uint64_t vaddr = e->vaddr, left = (uint64_t)e->nr_pages * RST_PAGE;
-		bool skip = (e->has_zero && e->zero) || (e->has_lazy && e->lazy);
-		if (e->has_in_parent && e->in_parent)
-			r = err_set(ENOTSUP, "pages at 0x%llx are in pre-dump parent images; not supported",
-				    (unsigned long long)vaddr);
-		pagemap_entry__free_unpacked(e, NULL);
-		if (r < 0)
-			break;
-		if (skip)
-			continue;
-		while (left > 0) {
-			size_t n = left < PAGE_CHUNK ? left : PAGE_CHUNK;
-			ssize_t got = pread(img_fd(pages), buf, n, img_data_offset(pages) + off);
-			if (got != (ssize_t)n) {
-				r = err_set(EBADMSG, "pages-%u.img: short read at offset %llu", head->pages_id,
-					    (unsigned long long)off);
-				goto out;
-			}
-			if (pwrite(mem, buf, n, vaddr) != (ssize_t)n) {
-				r = err_sys(errno ? errno : EIO, "writing %zu bytes at 0x%llx", n,
-					    (unsigned long long)vaddr);
-				goto out;
-			}
-			c->pages_restored += n / RST_PAGE;
-			off += n;
-			vaddr += n;
-			left -= n;
-		}
-	}
-out:
-	if (head)
-		pagemap_head__free_unpacked(head, NULL);
-	if (pages)
-		img_close(pages);
-	img_close(pm);
-	return r;
-}
-
 static int set_mm(struct rst_ctx *c, struct rst_task *t)
 {
 	MmEntry *mm = t->mm;
@@ -378,7 +302,7 @@ int rst_mem_restore(struct rst_ctx *c, struct rst_task *t)
 	r = map_vmas(c, t);
 	if (r < 0)
 		return r;
-	r = fill_pages(c, t);
+	r = rst_pages_restore(c, t);
 	if (r < 0)
 		return err_wrap(r, "writing pages");
 	r = set_mm(c, t);

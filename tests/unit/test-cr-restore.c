@@ -20,6 +20,9 @@
 
 #include "base/error.h"
 #include "cr/cr.h"
+#include "cr/image.h"
+#include "inventory.pb-c.h"
+#include "pagemap.pb-c.h"
 #include "tap.h"
 
 #define PATTERN_PAGES 64
@@ -257,6 +260,104 @@ static void test_failure_cleans_up(void)
 	free(dir);
 }
 
+/* Turn child/ into a pre-dump child of parent/: every page run is marked
+ * in_parent and child/ holds no page data at all. */
+static int make_child_images(const char *dir, pid_t pid)
+{
+	char cmd[1024], path[512];
+	struct cr_img *in, *out;
+	PagemapHead *head;
+	InventoryEntry *inv;
+	int r;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/child' && cp '%s'/parent/*.img '%s/child/'", dir, dir, dir);
+	if (system(cmd))
+		return -1;
+	snprintf(path, sizeof(path), "%s/parent", dir);
+	int pfd = open(path, O_RDONLY | O_DIRECTORY);
+	snprintf(path, sizeof(path), "%s/child", dir);
+	int cfd = open(path, O_RDONLY | O_DIRECTORY);
+	if (pfd < 0 || cfd < 0)
+		return -1;
+	r = img_read_one(pfd, CR_IMG_INVENTORY, 0, &inventory_entry__descriptor, (ProtobufCMessage **)&inv);
+	if (r < 0)
+		return r;
+	inv->parent_path = "../parent";
+	r = img_write_one(cfd, CR_IMG_INVENTORY, 0, &inv->base);
+	inv->parent_path = NULL;
+	inventory_entry__free_unpacked(inv, NULL);
+	if (r < 0 || (r = img_open(pfd, CR_IMG_PAGEMAP, pid, O_RDONLY, &in)) < 0)
+		return r;
+	if ((r = img_open(cfd, CR_IMG_PAGEMAP, pid, O_WRONLY, &out)) < 0)
+		return r;
+	r = img_read_msg(in, &pagemap_head__descriptor, (ProtobufCMessage **)&head);
+	if (r < 0 || !head)
+		return -1;
+	img_write_msg(out, &head->base);
+	struct cr_img *pages;
+	if ((r = img_open(cfd, CR_IMG_PAGES, head->pages_id, O_WRONLY, &pages)) < 0)
+		return r;
+	img_close(pages);
+	pagemap_head__free_unpacked(head, NULL);
+	for (;;) {
+		PagemapEntry *e;
+		r = img_read_msg(in, &pagemap_entry__descriptor, (ProtobufCMessage **)&e);
+		if (r < 0 || !e)
+			break;
+		if (!(e->has_zero && e->zero)) {
+			e->has_in_parent = e->in_parent = true;
+			e->has_offset = false;
+		}
+		img_write_msg(out, &e->base);
+		pagemap_entry__free_unpacked(e, NULL);
+	}
+	img_close(in);
+	close(pfd), close(cfd);
+	return img_close(out) < 0 ? -1 : r;
+}
+
+/* Pages found through inventory.parent_path, as after a pre-dump. */
+static void test_parent_pages(void)
+{
+	int p[2];
+	struct report before, after;
+	char key[64], sub[512];
+	char *dir = make_dir();
+
+	if (pipe(p) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		quiet_fds(p[1]);
+		counter_loop(p[1], 0);
+	}
+	read_report(p[0], &before, 5000);
+	pipe_key(p[1], key, sizeof(key));
+	snprintf(sub, sizeof(sub), "%s/parent", dir);
+	mkdir(sub, 0700);
+	is_int(dump(pid, sub), 0, "dump for the parent-pages test");
+	drain(p[0]);
+	read_report(p[0], &before, 0);
+	ok(make_child_images(dir, pid) == 0, "child images with every page in the parent");
+	snprintf(sub, sizeof(sub), "%s/child", dir);
+	struct cr_external ext = { .key = key, .fd = p[1] };
+	struct cr_restore_opts ro = { .image_dir = sub, .detach = true, .externals = &ext, .n_externals = 1 };
+	pid_t root = 0;
+	int r = cr_restore(&ro, &root, NULL);
+	if (!is_int(r, 0, "restore with pages from the parent images"))
+		printf("# %s\n", err_msg());
+	int got = read_report(p[0], &after, 5000);
+	ok(got == 0 && after.counter > before.counter && after.ok,
+	   "the counter goes on and the pattern is intact");
+	if (root > 0)
+		kill(root, SIGKILL);
+	reap_all();
+	close(p[0]), close(p[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -267,5 +368,6 @@ int main(void)
 	test_counter();
 	test_wait_status();
 	test_failure_cleans_up();
+	test_parent_pages();
 	return done_testing();
 }
