@@ -261,13 +261,55 @@ function setup() {
 @test "lifecycle: hooks run at their moments and see the state" {
 	log="$BATS_TEST_TMPDIR/hooks.log"
 	hook() { echo "{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"cat >> $log; echo \\\" $1\\\" >> $log\"]}"; }
-	update_config ".hooks = {\"prestart\": [$(hook prestart)], \"createRuntime\": [$(hook createRuntime)], \"poststart\": [$(hook poststart)], \"poststop\": [$(hook poststop)]}"
-	runc_bg run -d lc-hooks
+	# startContainer runs inside the container after pivot_root: it leaves a mark there
+	start_hook='{"path": "/bin/sh", "args": ["sh", "-c", "cat > /tmp/start-hook"]}'
+	update_config ".root.readonly = false | .hooks = {\"prestart\": [$(hook prestart)], \"createRuntime\": [$(hook createRuntime)], \"createContainer\": [$(hook createContainer)], \"startContainer\": [$start_hook], \"poststart\": [$(hook poststart)], \"poststop\": [$(hook poststop)]}"
+	runc_bg create lc-hooks
 	[ "$status" -eq 0 ]
 	grep -q '"id":"lc-hooks"' "$log"
+	grep -q '"status":"creating"' "$log"
+	[ ! -e "$BUNDLE/rootfs/tmp/start-hook" ]
+	runc start lc-hooks
+	[ "$status" -eq 0 ]
+	retry 20 0.1 grep -q '"id":"lc-hooks"' "$BUNDLE/rootfs/tmp/start-hook"
 	runc delete -f lc-hooks
 	[ "$status" -eq 0 ]
-	[ "$(grep -o ' [a-zA-Z]*$' "$log" | tr -d ' ' | tr '\n' ' ')" = "prestart createRuntime poststart poststop " ]
+	grep -q '"status":"stopped"' "$log"
+	[ "$(grep -o ' [a-zA-Z]*$' "$log" | tr -d ' ' | tr '\n' ' ')" = "prestart createRuntime createContainer poststart poststop " ]
+}
+
+@test "lifecycle: a failing poststart hook fails start" {
+	update_config '.hooks = {"poststart": [{"path": "/bin/false"}]}'
+	runc_bg create lc-psfail
+	runc start lc-psfail
+	[ "$status" -eq 1 ]
+	[[ "$output" == *poststart* ]]
+}
+
+@test "lifecycle: no fd of skua leaks into the container" {
+	update_config '.process.args = ["ls", "/proc/self/fd"]'
+	runc run lc-fds
+	[ "$status" -eq 0 ]
+	# 0 1 2, and the fd ls reads the directory with
+	[ "${#lines[@]}" -le 4 ]
+}
+
+@test "lifecycle: --preserve-fds passes fds to the container" {
+	update_config '.process.args = ["cat", "/proc/self/fd/3"]'
+	echo lc-preserved-create > "$BATS_TEST_TMPDIR/extra"
+	run bash -c "exec 3<'$BATS_TEST_TMPDIR/extra'; '$SKUA_BIN' --root '$ROOT' run --preserve-fds 1 lc-pfds"
+	[ "$status" -eq 0 ]
+	[ "$output" = lc-preserved-create ]
+	# without it, fd 3 is closed
+	run bash -c "exec 3<'$BATS_TEST_TMPDIR/extra'; '$SKUA_BIN' --root '$ROOT' run lc-pfds"
+	[ "$status" -ne 0 ]
+}
+
+@test "lifecycle: --no-pivot runs the container too" {
+	update_config '.process.args = ["sh", "-c", "test -e /bin/busybox && echo in-rootfs"]'
+	runc run --no-pivot lc-nopivot
+	[ "$status" -eq 0 ]
+	[ "$output" = in-rootfs ]
 }
 
 @test "lifecycle: --help on commands exits 0" {
