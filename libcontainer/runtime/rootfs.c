@@ -8,7 +8,8 @@
  *   2. the rootfs bind-mounted on itself (pivot_root needs a mount point);
  *   3. a tmpfs on /dev unless the spec mounts something there;
  *   4. every spec mount, in order, at a destination resolved inside the rootfs;
- *   5. /dev populated (unless /dev is a bind of a host directory), console;
+ *   5. /dev populated (unless /dev is a bind of a host directory), console,
+ *      the seccomp agent's socket connected while its host path is reachable;
  *   6. pivot_root (or MS_MOVE + chroot with --no-pivot), process.cwd created;
  *   7. masked paths, readonly paths, then the read-only root (an fd of
  *      /proc/sys is kept first so that setup_sysctl() can still write).
@@ -28,6 +29,7 @@
 #include "base/syscall.h"
 #include "runtime/devices.h"
 #include "runtime/mounts.h"
+#include "runtime/seccomp.h"
 #include "runtime/setup.h"
 #include "runtime/sysctl.h"
 
@@ -299,6 +301,9 @@ int setup_rootfs(const struct oci_config *c, bool no_pivot, const char *console_
 	if (rootfd < 0)
 		return err_sys(errno, "opening rootfs %s", c->root_path);
 	r = mount_everything(rootfd, c, console_path);
+	if (r < 0)
+		return r;
+	r = seccomp_listener_preconnect(c);
 	if (r < 0)
 		return r;
 	r = no_pivot ? do_chroot(c->root_path) : do_pivot_root(c->root_path);

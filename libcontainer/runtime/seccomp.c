@@ -17,6 +17,8 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/json.h"
+#include "runtime/seccomp.h"
 #include "runtime/setup.h"
 
 static void seccomp_ctx_freep(scmp_filter_ctx *ctx)
@@ -220,15 +222,59 @@ static int listener_connect(const char *path)
 	return fd;
 }
 
+/* Kept between setup_rootfs() and setup_seccomp(); O_CLOEXEC. */
+static int kept_listener = -1;
+static char kept_bundle[512];
+
+int seccomp_listener_preconnect(const struct oci_config *c)
+{
+	const struct oci_seccomp *s = c->linux_.seccomp;
+	int fd;
+
+	if (!s || !s->listener_path || !*s->listener_path)
+		return 0;
+	fd = listener_connect(s->listener_path);
+	if (fd < 0)
+		return fd;
+	if (kept_listener >= 0)
+		close(kept_listener);
+	kept_listener = fd;
+	snprintf(kept_bundle, sizeof(kept_bundle), "%s", c->bundle ? c->bundle : "");
+	return 0;
+}
+
 /* The agent gets the notify fd and a container-state JSON naming it (runtime-spec "seccompFd"). */
 static int listener_send(int sock, int notify_fd)
 {
-	char payload[256], cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	int n = snprintf(payload, sizeof(payload),
-			 "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
-			 "\"state\":{\"ociVersion\":\"1.0.2\",\"status\":\"creating\",\"pid\":%d}}",
-			 getpid(), getpid());
-	struct iovec iov = { .iov_base = payload, .iov_len = n };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	yajl_gen g = json_gen_new(false);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!g)
+		return -ENOMEM;
+	yajl_gen_map_open(g);
+	json_gen_kv_str(g, "ociVersion", "1.0.2");
+	json_gen_str(g, "fds");
+	yajl_gen_array_open(g);
+	json_gen_str(g, "seccompFd");
+	yajl_gen_array_close(g);
+	json_gen_kv_int(g, "pid", getpid());
+	json_gen_kv_str(g, "metadata", "");
+	json_gen_str(g, "state");
+	yajl_gen_map_open(g);
+	json_gen_kv_str(g, "ociVersion", "1.0.2");
+	json_gen_kv_str(g, "status", "creating");
+	json_gen_kv_int(g, "pid", getpid());
+	json_gen_kv_str(g, "bundle", kept_bundle);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	r = json_gen_finish(g, &text, &len);
+	if (r < 0)
+		return r;
+
+	struct iovec iov = { .iov_base = text, .iov_len = len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			      .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
@@ -257,8 +303,9 @@ int setup_seccomp(const struct oci_seccomp *s)
 	if (notify) {
 		if (!s->listener_path || !*s->listener_path)
 			return err_set(EINVAL, "seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
-		/* connect before loading: the filter may forbid socket calls */
-		sock = listener_connect(s->listener_path);
+		/* connected before pivot_root when possible, and in any case
+		 * before loading: the filter may forbid socket calls */
+		sock = kept_listener >= 0 ? TAKE_FD(kept_listener) : listener_connect(s->listener_path);
 		if (sock < 0)
 			return sock;
 	}

@@ -10,6 +10,11 @@ function setup() {
 	update_config '.root.readonly = false'
 }
 
+function teardown() {
+	teardown_containers
+	[ -z "$AGENT_PID" ] || kill "$AGENT_PID" 2>/dev/null || true
+}
+
 function run_sh() {
 	update_config ".process.args = [\"sh\", \"-c\", $(jq -Rn --arg s "$1" '$s')]"
 	runc run "$2"
@@ -79,4 +84,64 @@ function run_sh() {
 	run_sh 'mkdir /tmp/iso-d 2>&1; grep NoNewPrivs /proc/self/status' iso-sc-nonnp
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Operation not permitted"* ]]
+}
+
+# A seccomp agent: receives the notify fd, records the state it came with,
+# and answers every notification with EXDEV.
+function start_agent() {
+	cat > "$BATS_TEST_TMPDIR/agent.py" <<'PY'
+import array, fcntl, select, socket, struct, sys
+path, out = sys.argv[1], sys.argv[2]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(1)
+conn, _ = srv.accept()
+msg, anc, _, _ = conn.recvmsg(8192, socket.CMSG_LEN(4))
+fds = array.array("i")
+for level, kind, data in anc:
+    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+        fds.frombytes(data[:4])
+with open(out, "w") as f:
+    f.write(msg.decode() + "\n")
+nfd = fds[0]
+RECV, SEND = 0xc0502100, 0xc0182101
+poll = select.poll()
+poll.register(nfd, select.POLLIN)
+while True:
+    ev = poll.poll(10000)
+    if not ev or ev[0][1] & select.POLLHUP:
+        break
+    req = bytearray(80)
+    try:
+        fcntl.ioctl(nfd, RECV, req, True)
+    except OSError:
+        continue
+    nid, nr = struct.unpack_from("Q", req, 0)[0], struct.unpack_from("i", req, 16)[0]
+    try:
+        fcntl.ioctl(nfd, SEND, bytearray(struct.pack("QqiI", nid, 0, -18, 0)), True)
+    except OSError:
+        pass
+    with open(out, "a") as f:
+        f.write("notified nr=%d\n" % nr)
+PY
+	python3 "$BATS_TEST_TMPDIR/agent.py" "$1" "$2" &
+	AGENT_PID=$!
+	retry 50 0.1 test -S "$1"
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY hands the notify fd to the agent at listenerPath" {
+	command -v python3 >/dev/null || skip "the test agent needs python3"
+	sock="$BATS_TEST_TMPDIR/iso-agent.sock"
+	start_agent "$sock" "$BATS_TEST_TMPDIR/agent.out"
+	update_config --arg s "$sock" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": $s,
+		"syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}'
+	run_sh 'mkdir /tmp/iso-notified 2>&1; echo rc=$?' iso-sc-notify
+	wait "$AGENT_PID" || true
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cross-device link"* ]]
+	[[ "$output" == *"rc=1"* ]]
+	grep -q '"fds":\["seccompFd"\]' "$BATS_TEST_TMPDIR/agent.out"
+	grep -q "\"bundle\":\"$BUNDLE\"" "$BATS_TEST_TMPDIR/agent.out"
+	grep -q "notified nr=" "$BATS_TEST_TMPDIR/agent.out"
+	[ ! -d "$BUNDLE/rootfs/tmp/iso-notified" ]
 }
