@@ -352,3 +352,18 @@ function setup() {
 	[[ "$output" == *"does not exist"* ]]
 	tail -n1 "$BATS_TEST_TMPDIR/log.json" | jq -e '.level == "error" and (.msg | contains("does not exist")) and (.time | length > 0)'
 }
+
+@test "lifecycle: commands on one id wait for each other (state dir lock)" {
+	runc_bg run -d lc-lock
+	[ "$status" -eq 0 ]
+	flock "$ROOT/lc-lock" sleep 1.5 &
+	holder=$!
+	sleep 0.2
+	start=$(date +%s%N)
+	runc kill lc-lock KILL
+	[ "$status" -eq 0 ]
+	elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+	wait $holder
+	echo "kill took ${elapsed} ms" >&2
+	[ "$elapsed" -ge 1000 ]
+}
