@@ -115,3 +115,17 @@ function run_sh() {
 		esac
 	done
 }
+
+@test "mounts: /sys/fs/cgroup shows the container's own cgroup, with and without a cgroup namespace" {
+	update_config '.linux.resources.memory = {"limit": 67108864} | .process.args = ["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; cat /proc/self/cgroup | grep memory"]'
+	runc run iso-mnt-cgns
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 67108864 ]
+
+	update_config '.linux.namespaces -= [{"type": "cgroup"}]'
+	runc run iso-mnt-nocgns
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 67108864 ]
+	# without a cgroup namespace the path is the host's, yet the mount shows only that cgroup
+	[[ "${lines[1]}" == *iso-mnt-nocgns* ]]
+}
