@@ -22,6 +22,7 @@ int cmd_run(int argc, char **argv, struct global_opts *g)
 		"Create and start a container; without --detach, wait for it and exit with its status.",
 	};
 	struct container *c = NULL;
+	struct container_tty *tty = NULL;
 	struct create_args a = { 0 };
 	int r, code = 0;
 	pid_t pid;
@@ -32,15 +33,21 @@ int cmd_run(int argc, char **argv, struct global_opts *g)
 	/* orphans of the container are reparented to us, and reaped */
 	if (!a.detach && !a.no_subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
-	r = container_create(g->root, &a.o, &c);
-	if (r < 0)
+	/* a terminal with nobody to hand it to: we hold the master and proxy */
+	if (!a.detach && !a.o.console_socket && (r = container_tty_listen(&tty, &a.o.console_socket)) < 0)
 		return cli_error(r);
+	r = container_create(g->root, &a.o, &c);
+	if (r < 0) {
+		container_tty_free(tty);
+		return cli_error(r);
+	}
 	r = container_start(c);
 	if (r < 0) {
 		char saved[4096];
 		snprintf(saved, sizeof(saved), "%s", err_msg());
 		container_delete(c, true);
 		container_free(c);
+		container_tty_free(tty);
 		err_set(-r, "%s", saved);
 		return cli_error(r);
 	}
@@ -49,7 +56,8 @@ int cmd_run(int argc, char **argv, struct global_opts *g)
 	container_free(c);
 	if (a.detach)
 		return 0;
-	r = container_wait_forward(pid, &code);
+	r = tty ? container_tty_wait(tty, pid, &code) : container_wait_forward(pid, &code);
+	container_tty_free(tty);
 	run_cleanup(g->root, a.o.id, a.keep);
 	if (r < 0)
 		return cli_error(r);

@@ -111,6 +111,15 @@ int container_list(const char *root, char ***ret);
  * process receives meanwhile. */
 int container_wait_forward(pid_t pid, int *ret_code);
 
+/* `run` in the foreground without --console-socket: the runtime listens on a
+ * socket of its own (pass *ret_path as console_socket); if the container
+ * sent a pty master there, container_tty_wait() proxies our stdio to it
+ * while waiting, else it waits like container_wait_forward(). */
+struct container_tty;
+int container_tty_listen(struct container_tty **ret, const char **ret_path);
+int container_tty_wait(struct container_tty *t, pid_t pid, int *ret_code);
+void container_tty_free(struct container_tty *t);
+
 struct container_exec_opts {
 	const struct oci_process *process; /* args, env, cwd, user, caps, terminal ... */
 	const char *console_socket;

@@ -8,6 +8,7 @@
 #define SKUA_RUNTIME_TERMINAL_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Connect to the console socket (a unix stream socket path); O_CLOEXEC. */
 int terminal_connect(const char *path, int *ret_fd);
@@ -19,5 +20,15 @@ int terminal_set_size(int fd, uint32_t width, uint32_t height);
 int terminal_send_fd(int sock, int fd, const char *name);
 /* Make slave our controlling terminal and stdio (new session). */
 int terminal_become_stdio(int slave);
+
+
+/* For `run` in the foreground with a terminal and no --console-socket: a
+ * listening socket of our own (non-blocking, O_CLOEXEC) ... */
+int terminal_listen(const char *path, int *ret_fd);
+/* ... and the pty master the container sent to it; -EAGAIN if none came. */
+int terminal_recv_fd(int listen_fd, int *ret_fd);
+/* Proxy our stdin/stdout to the master (stdin raw while it runs) until pid,
+ * our child, exits; forwards signals and window size changes. */
+int terminal_proxy_wait(int master, pid_t pid, int *ret_code);
 
 #endif

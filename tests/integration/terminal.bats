@@ -63,3 +63,13 @@ function teardown() {
 	[[ "$output" == *"console socket"* ]]
 	assert_no_leftovers lc-badsock
 }
+
+@test "terminal: run in the foreground without a console socket proxies the pty" {
+	update_config '.process.terminal = true | .process.args = ["sh", "-c", "read x; echo got:$x; test -t 1 && echo tty-yes; exit 5"]'
+	run bash -c "echo lc-proxy | '$SKUA_BIN' --root '$ROOT' run lc-proxy"
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"got:lc-proxy"* ]]
+	[[ "$output" == *"tty-yes"* ]]
+	assert_no_leftovers lc-proxy
+	! ls -d /tmp/skua-tty.* 2>/dev/null | grep -q .
+}
