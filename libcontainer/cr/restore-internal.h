@@ -51,6 +51,13 @@ struct rst_task {
 	int transport_engine; /* the engine's end, -1 */
 };
 
+/* A shared anonymous mapping made once, mapped again in later tasks. */
+struct rst_shm {
+	uint32_t shmid;
+	pid_t owner;            /* in the tree's pid namespace */
+	uint64_t start, end, pgoff;
+};
+
 struct rst_ctx {
 	const struct cr_restore_opts *o;
 	const char *work_dir;
@@ -73,6 +80,9 @@ struct rst_ctx {
 	/* The root's dumped parent, outside the tree: a stand-in with its pid
 	 * sits between the reaper and the root so getppid() stays right. */
 	pid_t parent_ns, parent_host;
+
+	struct rst_shm *shm;
+	size_t n_shm;
 
 	uint64_t pages_restored;
 	unsigned long long t_start, t_fork_done;

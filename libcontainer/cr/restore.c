@@ -182,6 +182,7 @@ static void ctx_close(struct rst_ctx *c)
 		close(c->anchor_status_fd);
 	if (c->dirfd >= 0)
 		close(c->dirfd);
+	free(c->shm);
 	rst_images_free(c);
 }
 

@@ -153,6 +153,40 @@ static long open_in(struct rst_ctx *c, pid_t pid, const char *path, int flags)
 	return PUPPET_CALL(c, pid, "openat", SYS_openat, AT_FDCWD, addr, flags | O_CLOEXEC, 0);
 }
 
+/* Shared anonymous memory is one shmem object for every task that mapped
+ * it: the first one makes it, the others open it through the first one's
+ * /proc/PID/map_files entry (the puppet's /proc is its pid namespace's). */
+static struct rst_shm *shm_find(struct rst_ctx *c, const VmaEntry *v)
+{
+	for (size_t i = 0; v->has_shmid && i < c->n_shm; i++)
+		if (c->shm[i].shmid == v->shmid)
+			return &c->shm[i];
+	return NULL;
+}
+
+static int shm_note(struct rst_ctx *c, struct rst_task *t, const VmaEntry *v)
+{
+	if (!v->has_shmid)
+		return 0;
+	struct rst_shm *n = realloc(c->shm, (c->n_shm + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	c->shm = n;
+	n[c->n_shm++] = (struct rst_shm){ v->shmid, t->pid, v->start, v->end, v->has_pgoff ? v->pgoff : 0 };
+	return 0;
+}
+
+static long open_in(struct rst_ctx *c, pid_t pid, const char *path, int flags);
+
+static long shm_open_again(struct rst_ctx *c, struct rst_task *t, const struct rst_shm *s)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", s->owner,
+		 (unsigned long long)s->start, (unsigned long long)s->end);
+	long fd = open_in(c, t->host_pid, path, O_RDWR);
+	return fd < 0 ? err_wrap((int)fd, "shared memory %u of pid %d", s->shmid, s->owner) : fd;
+}
+
 static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd, const char **fd_path)
 {
 	unsigned long flags = (v->flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN)) | MAP_FIXED;
@@ -164,9 +198,23 @@ static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd,
 	case VMA_KIND__VMA_VVAR:
 	case VMA_KIND__VMA_VSYSCALL:
 		return 0;
-	case VMA_KIND__VMA_ANON_SHARED:
-		flags = (flags & ~MAP_PRIVATE) | MAP_SHARED | MAP_ANONYMOUS;
-		break;
+	case VMA_KIND__VMA_ANON_SHARED: {
+		const struct rst_shm *s = shm_find(c, v);
+		flags = (flags & ~MAP_PRIVATE) | MAP_SHARED;
+		if (!s) {
+			flags |= MAP_ANONYMOUS;
+			break;
+		}
+		long sfd = shm_open_again(c, t, s);
+		if (sfd < 0)
+			return (int)sfd;
+		ret = PUPPET_CALL(c, t->host_pid, "mmap(shared)", SYS_mmap, v->start, len, v->prot, flags,
+				  sfd, (v->has_pgoff ? v->pgoff : 0) - s->pgoff);
+		PUPPET_CALL(c, t->host_pid, "close", SYS_close, sfd);
+		if (ret < 0)
+			return (int)ret;
+		return (unsigned long)ret == v->start ? 0 : err_set(EIO, "mmap landed at 0x%lx", ret);
+	}
 	case VMA_KIND__VMA_ANON_PRIVATE:
 	case VMA_KIND__VMA_STACK:
 	case VMA_KIND__VMA_HEAP:
@@ -203,7 +251,7 @@ static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd,
 		return (int)ret;
 	if ((unsigned long)ret != v->start)
 		return err_set(EIO, "mmap landed at 0x%lx", ret);
-	return 0;
+	return v->kind == VMA_KIND__VMA_ANON_SHARED ? shm_note(c, t, v) : 0;
 }
 
 static int map_vmas(struct rst_ctx *c, struct rst_task *t)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -333,6 +334,62 @@ static void test_files(void)
 	free(dir);
 }
 
+/* A parent and its child share anonymous memory: the child counts in it,
+ * the parent reports what it sees there. */
+static void shared_child(int go, int wfd)
+{
+	volatile uint64_t *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char b;
+	if (shared == MAP_FAILED)
+		_exit(2);
+	if (fork() == 0)
+		for (;;)
+			(*shared)++;
+	for (;;) {
+		if (read(go, &b, 1) != 1)
+			_exit(0);
+		uint64_t a = *shared;
+		usleep(20000);
+		report(wfd, 9, *shared > a ? (int64_t)*shared : -1);
+	}
+}
+
+static void test_shared_anon(void)
+{
+	int rep[2], go[2];
+	struct ids before, after;
+	char krep[64], kgo[64];
+	char *dir = make_dir();
+
+	if (pipe(rep) < 0 || pipe(go) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(rep[0]), close(go[1]);
+		quiet_fds(rep[1], go[0]);
+		shared_child(go[0], rep[1]);
+	}
+	usleep(100000);
+	int got = write(go[1], "g", 1) == 1 ? read_ids(rep[0], &before, 5000) : -1;
+	ok(got == 0 && before.value > 0, "the parent sees its child count in shared memory");
+	pipe_key(rep[1], krep, sizeof(krep));
+	pipe_key(go[0], kgo, sizeof(kgo));
+	is_int(dump(pid, dir), 0, "dump of the pair sharing memory");
+	struct cr_external ext[2] = { { krep, rep[1] }, { kgo, go[0] } };
+	pid_t root = restore(dir, ext, 2);
+	ok(root > 0, "restore of the pair sharing memory");
+	got = write(go[1], "g", 1) == 1 ? read_ids(rep[0], &after, 5000) : -1;
+	ok(got == 0 && after.value > before.value,
+	   "after restore the parent still sees the child's count rise (%lld -> %lld)",
+	   (long long)before.value, (long long)after.value);
+	if (root > 0)
+		kill(root, SIGKILL);
+	reap_all();
+	close(rep[0]), close(rep[1]), close(go[0]), close(go[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -343,5 +400,6 @@ int main(void)
 	test_tree();
 	test_threads();
 	test_files();
+	test_shared_anon();
 	return done_testing();
 }
