@@ -208,10 +208,14 @@ int cmd_exec(int argc, char **argv, struct global_opts *g)
 	r = container_load(g->root, argv[ind], &c);
 	if (r >= 0)
 		r = exec_build_process(c, &a, argv + ind + 1, argc - ind - 1, &p);
+	/* a tty with nobody to hand it to: we hold the master and proxy */
+	if (r >= 0 && p->terminal && !a.o.console_socket && !a.o.detach)
+		r = container_tty_listen(&a.o.tty, &a.o.console_socket);
 	if (r >= 0) {
 		a.o.process = p;
 		r = container_exec(c, &a.o, &code);
 	}
+	container_tty_free(a.o.tty);
 	r = r < 0 ? cli_error(r) : code;
 out:
 	if (p)

@@ -126,6 +126,8 @@ struct container_exec_opts {
 	const char *pid_file;
 	int preserve_fds;
 	bool detach;
+	/* set with console_socket from container_tty_listen(): proxy while waiting */
+	struct container_tty *tty;
 };
 
 /* Run a process inside a running container. Without detach, waits for it

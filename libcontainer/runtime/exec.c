@@ -274,5 +274,7 @@ int container_exec(struct container *c, const struct container_exec_opts *o, int
 		close(c->lock_fd);
 		c->lock_fd = -1;
 	}
+	if (o->tty)
+		return container_tty_wait(o->tty, pid, ret_code);
 	return container_wait_forward(pid, ret_code);
 }

@@ -73,3 +73,12 @@ function teardown() {
 	assert_no_leftovers lc-proxy
 	! ls -d /tmp/skua-tty.* 2>/dev/null | grep -q .
 }
+
+@test "terminal: exec -t without a console socket proxies the pty" {
+	runc_bg run -d lc-exproxy
+	[ "$status" -eq 0 ]
+	run bash -c "echo lc-in | '$SKUA_BIN' --root '$ROOT' exec -t lc-exproxy sh -c 'read x; echo got:\$x; test -t 0 && echo tty-yes; exit 6'"
+	[ "$status" -eq 6 ]
+	[[ "$output" == *"got:lc-in"* ]]
+	[[ "$output" == *"tty-yes"* ]]
+}
