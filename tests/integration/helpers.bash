@@ -6,6 +6,24 @@
 SKUA_SRC=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 SKUA=${SKUA:-$SKUA_SRC/skua}
 SKUA_BIN=$(readlink -f "$SKUA")
+
+# Others rebuild ./skua while tests run (the shared tree): run a private copy,
+# taken once per bats run when the binary is complete (executable).
+function __skua_snapshot() {
+	local dst="${BATS_RUN_TMPDIR:-/tmp}/skua-bin" i
+	[ -x "$dst" ] && return 0
+	for ((i = 0; i < 100; i++)); do
+		if [ -x "$SKUA_BIN" ] && cp "$SKUA_BIN" "$dst.$$" 2>/dev/null; then
+			mv -f "$dst.$$" "$dst"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+if [ -z "$SKUA_NO_SNAPSHOT" ] && __skua_snapshot; then
+	SKUA_BIN="${BATS_RUN_TMPDIR:-/tmp}/skua-bin"
+fi
 WORKLOADS=$SKUA_SRC/build/workloads
 ROOTFS_CACHE=$SKUA_SRC/build/rootfs
 
