@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,6 +102,10 @@ static int init_become_root_in_userns(void)
 		return err_sys(errno, "setgid(0) in the user namespace");
 	if (setresuid(0, 0, 0) < 0)
 		return err_sys(errno, "setuid(0) in the user namespace");
+	/* the uid change cleared "dumpable", which would make /proc/self/fd
+	 * (the way to the exec fifo) unreachable; execve recomputes it */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return err_sys(errno, "prctl(PR_SET_DUMPABLE)");
 	return 0;
 }
 

@@ -192,7 +192,8 @@ static int spawn_children(struct create_state *s, const struct container_create_
 	if (!fifo)
 		return -ENOMEM;
 	if (!o->init_fn) {
-		if (mkfifo(fifo, 0622) < 0)
+		/* 0622 despite the umask: an init in a user namespace is "other" */
+		if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
 			return err_sys(errno, "creating %s", fifo);
 		fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
 		if (fifo_fd < 0)

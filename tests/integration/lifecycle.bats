@@ -367,3 +367,15 @@ function setup() {
 	echo "kill took ${elapsed} ms" >&2
 	[ "$elapsed" -ge 1000 ]
 }
+
+@test "lifecycle: a container with its own user namespace goes through create/start" {
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	update_config '.root.readonly = false | .process.args = ["sh", "-c", "id -u; cat /proc/self/uid_map"]
+		| .linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	runc run lc-userns
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 0 ]
+	[[ "${lines[1]}" == *100000*65536* ]]
+}
