@@ -370,6 +370,9 @@ function setup() {
 
 @test "lifecycle: a container with its own user namespace goes through create/start" {
 	chown -R 100000:100000 "$BUNDLE/rootfs"
+	# the container's root (host uid 100000) must be able to reach its rootfs
+	d=$BUNDLE
+	while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
 	update_config '.root.readonly = false | .process.args = ["sh", "-c", "id -u; cat /proc/self/uid_map"]
 		| .linux.namespaces += [{"type": "user"}]
 		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
