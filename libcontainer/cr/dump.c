@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "cr/dump-internal.h"
 #include "cr/image.h"
+#include "cr/lazy-internal.h"
 #include "cr/stats.h"
 #include "inventory.pb-c.h"
 
@@ -92,6 +93,8 @@ static int write_inventory(struct dump_ctx *ctx)
 	}
 	inv.has_lazy_pages = true;
 	inv.lazy_pages = o->lazy_pages;
+	if (o->lazy_pages)
+		lazy_src_inventory(&inv);
 	inv.parent_path = (char *)o->parent_path;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	inv.has_dump_time_ns = true;
@@ -168,6 +171,10 @@ int cr_dump(const struct cr_dump_opts *o)
 	r = open_dirs(&ctx);
 	if (r >= 0)
 		r = run_steps(&ctx);
+	/* lazy: the tree stays frozen while its memory is served; success
+	 * (every page delivered) kills it below, failure lets it run on */
+	if (r >= 0 && o->lazy_pages)
+		r = lazy_src_serve(&ctx);
 	if (r < 0) {
 		/* put everything back: a failed dump leaves the tree as it was */
 		seize_release(&ctx);

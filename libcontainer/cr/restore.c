@@ -27,6 +27,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "cr/lazy-internal.h"
 #include "cr/ptrace.h"
 #include "cr/restore-internal.h"
 #include "cr/stats.h"
@@ -230,6 +231,7 @@ int cr_restore(const struct cr_restore_opts *o, pid_t *ret_root_pid, int *ret_st
 		goto out;
 	}
 	r = run(&c);
+	lazy_rst_finish(&c, r);
 	if (r < 0) {
 		puppet_kill_all(&c);
 		goto out;

@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "base/uapi-compat.h"
 #include "cr/image.h"
+#include "cr/lazy-internal.h"
 #include "cr/restore-internal.h"
 
 #define TASK_SIZE_MAX 0x7ffffffff000UL
@@ -353,6 +354,9 @@ int rst_mem_restore(struct rst_ctx *c, struct rst_task *t)
 	r = rst_pages_restore(c, t);
 	if (r < 0)
 		return err_wrap(r, "writing pages");
+	r = lazy_rst_task(c, t);
+	if (r < 0)
+		return err_wrap(r, "lazy memory");
 	r = set_mm(c, t);
 	if (r < 0)
 		return err_wrap(r, "setting mm fields");

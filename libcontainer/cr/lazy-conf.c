@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Per-process lazy-migration settings the CLI gives before checkpoint or
+ * restore runs (cr.h's options carry only the lazy_pages switch), and the
+ * address helpers both sides share.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "cr/lazy-conf.h"
+
+struct lazy_conf lazy_conf = { .status_fd = -1 };
+
+int lazy_parse_addr(const char *s, char **ret_addr, uint16_t *ret_port)
+{
+	const char *colon, *host = s;
+	size_t hlen;
+	char *end;
+	long port;
+
+	if (!s || !*s)
+		return err_set(EINVAL, "empty page server address");
+	colon = strrchr(s, ':');
+	if (!colon)
+		return err_set(EINVAL, "page server address %s: want ADDRESS:PORT", s);
+	hlen = colon - s;
+	if (s[0] == '[') {
+		if (hlen < 2 || s[hlen - 1] != ']')
+			return err_set(EINVAL, "page server address %s: want [ADDRESS]:PORT", s);
+		host = s + 1;
+		hlen -= 2;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || !colon[1] || *end || port <= 0 || port > 65535)
+		return err_set(EINVAL, "page server address %s: bad port", s);
+	if (hlen == 0)
+		host = "0.0.0.0", hlen = 7;
+	*ret_addr = strndup(host, hlen);
+	if (!*ret_addr)
+		return -ENOMEM;
+	*ret_port = (uint16_t)port;
+	return 0;
+}
+
+const char *lazy_dial_addr(const char *addr)
+{
+	if (!addr || !*addr || !strcmp(addr, "0.0.0.0"))
+		return "127.0.0.1";
+	if (!strcmp(addr, "::") || !strcmp(addr, "[::]"))
+		return "::1";
+	return addr;
+}
+
+int lazy_timeout(void)
+{
+	const char *s = getenv("SKUA_LAZY_TIMEOUT");
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return LAZY_DEFAULT_TIMEOUT;
+	v = strtol(s, &end, 10);
+	return *end || v <= 0 || v > 86400 ? LAZY_DEFAULT_TIMEOUT : (int)v;
+}
+
+int lazy_src_configure(const char *addr_port, int status_fd)
+{
+	int r;
+
+	free(lazy_conf.src_addr);
+	lazy_conf.src_addr = NULL;
+	if (!addr_port)
+		return err_set(EINVAL, "--lazy-pages needs --page-server ADDRESS:PORT to listen on");
+	if ((r = lazy_parse_addr(addr_port, &lazy_conf.src_addr, &lazy_conf.src_port)) < 0)
+		return r;
+	lazy_conf.status_fd = status_fd;
+	return 0;
+}
+
+bool lazy_src_configured(void)
+{
+	return lazy_conf.src_addr != NULL;
+}
+
+int lazy_dst_configure(const char *addr_port)
+{
+	free(lazy_conf.dst_addr);
+	lazy_conf.dst_addr = NULL;
+	lazy_conf.dst_port = 0;
+	if (!addr_port)
+		return 0;
+	return lazy_parse_addr(addr_port, &lazy_conf.dst_addr, &lazy_conf.dst_port);
+}

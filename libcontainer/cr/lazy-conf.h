@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The settings lazy_src_configure()/lazy_dst_configure() recorded. */
+#ifndef SKUA_CR_LAZY_CONF_H
+#define SKUA_CR_LAZY_CONF_H
+
+#include <stdint.h>
+
+#include "cr/lazy.h"
+
+struct lazy_conf {
+	char *src_addr;    /* checkpoint: listen here */
+	uint16_t src_port;
+	int status_fd;     /* -1: none */
+	char *dst_addr;    /* restore: dial here (NULL: the inventory's) */
+	uint16_t dst_port;
+};
+extern struct lazy_conf lazy_conf;
+
+#endif

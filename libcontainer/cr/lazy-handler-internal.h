@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The destination handler's state, shared by lazy-handler*.c. */
+#ifndef SKUA_CR_LAZY_HANDLER_INTERNAL_H
+#define SKUA_CR_LAZY_HANDLER_INTERNAL_H
+
+#include <linux/userfaultfd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cr/lazy-internal.h"
+#include "cr/lazy-state.h"
+#include "cr/page-proto.h"
+
+#define PENDING_MAX 1024
+#define LAT_MAX (1u << 20)
+
+struct pending {
+	uint64_t id;
+	unsigned long long t;
+};
+
+struct handler {
+	const struct lazy_handler_opts *o;
+	int ctl, urgent, bulk, init_pidfd;
+	uint8_t secret[PP_SECRET_LEN], session[PP_SESSION_LEN];
+	struct hstate s;
+	uint8_t *buf;
+	size_t buf_cap;
+	uint64_t next_id;
+	bool ended, bulk_done, swept, failed;
+	/* a synchronous fetch in progress (eager pages): its id, pages still to
+	 * come, and for memory userfaultfd does not hold, where to pwrite */
+	uint64_t sync_id, sync_left;
+	int sync_mem;
+	bool sync_dst;
+	struct pending pending[PENDING_MAX];
+	size_t n_pending;
+	uint32_t *lat; /* LAT_MAX fault latencies, us */
+	size_t n_lat;
+	/* stats */
+	uint64_t faults, reqs, pages_urgent, pages_bulk, pages_after_running, pages_zero_wire, bytes;
+	uint64_t pages_eager;
+	unsigned long long t_start, t_running, t_done;
+};
+
+/* lazy-handler.c */
+int lazy_apply(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, const uint8_t *data);
+int lazy_fault(struct handler *h, size_t idx, uint64_t addr);
+int lazy_drain_all(struct handler *h);
+int lazy_channel_msg(struct handler *h, int fd, bool bulk);
+/* Fetch nr pages of pid at addr now (mem >= 0: pwrite them there, else
+ * through the uffds), reading the urgent channel until they are in. */
+int lazy_fetch_sync(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, int mem);
+
+/* lazy-handler-task.c */
+int lazy_ctl_task(struct handler *h, const struct lazy_ctl_hdr *hd, const void *payload, int *fds);
+int lazy_handle_event(struct handler *h, size_t idx, const struct uffd_msg *m);
+int lazy_eager_write(struct handler *h, uint64_t addr, uint64_t nr, const uint8_t *data);
+void lazy_write_stats(struct handler *h, int result);
+
+#endif

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The destination handler's per-task work: taking a task from the restore
+ * (its uffd, its runs, its eager pages), userfaultfd events, the stats
+ * file, and the stand-alone daemon (`skua lazy-pages`) that waits for a
+ * restore on a unix socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "cr/lazy-handler-internal.h"
+
+#define PG 4096UL
+
+static bool in_vmas(const struct lazy_ctl_vma *v, size_t n, uint64_t a, uint64_t *ret_end)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a >= v[i].start && a < v[i].end) {
+			*ret_end = v[i].end;
+			return true;
+		}
+	return false;
+}
+
+/* The part of [a, b) up to the next registered VMA boundary. */
+static uint64_t next_edge(const struct lazy_ctl_vma *v, size_t n, uint64_t a, uint64_t b)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].start > a && v[i].start < b)
+			b = v[i].start;
+	return b;
+}
+
+int lazy_ctl_task(struct handler *h, const struct lazy_ctl_hdr *hd, const void *payload, int *fds)
+{
+	const struct lazy_ctl_vma *vmas = payload;
+	const struct lazy_run *runs = (const void *)(vmas + hd->n_vmas);
+	const uint64_t *eager = (const void *)(runs + hd->n_runs);
+	_cleanup_free_ uint64_t (*reg)[2] = NULL;
+	_cleanup_close_ int mem = -1;
+	size_t n_reg = 0, cap = 0;
+	int pidfd = hd->n_fds >= 1 ? fds[0] : -1, uffd = hd->n_fds >= 2 ? fds[1] : -1;
+	uint64_t n_unreg = 0;
+	int r;
+
+	/* runs inside registered VMAs are the handler's; the rest is fetched now */
+	for (size_t i = 0; i < hd->n_runs; i++) {
+		uint64_t a = runs[i].start, end = a + runs[i].nr_pages * PG;
+		while (a < end) {
+			uint64_t vend, b;
+			if (in_vmas(vmas, hd->n_vmas, a, &vend) && uffd >= 0) {
+				b = vend < end ? vend : end;
+				if (n_reg == cap) {
+					cap = cap ? cap * 2 : 64;
+					void *nr = realloc(reg, cap * sizeof(*reg));
+					if (!nr)
+						return -ENOMEM;
+					reg = nr;
+				}
+				reg[n_reg][0] = a;
+				reg[n_reg++][1] = b;
+			} else {
+				b = next_edge(vmas, hd->n_vmas, a, end);
+				if (mem < 0) {
+					char path[64];
+					snprintf(path, sizeof(path), "/proc/%d/mem", hd->host_pid);
+					mem = open(path, O_RDWR | O_CLOEXEC);
+					if (mem < 0)
+						return err_sys(errno, "opening %s", path);
+				}
+				r = lazy_fetch_sync(h, hd->pid, a, (b - a) / PG, mem);
+				if (r < 0)
+					return r;
+				n_unreg += (b - a) / PG;
+			}
+			a = b;
+		}
+	}
+	r = hstate_add_task(&h->s, hd->pid, hd->host_pid, uffd, pidfd, (const uint64_t(*)[2])reg, n_reg);
+	if (r < 0)
+		return r;
+	size_t idx = h->s.n_tasks - 1;
+	uint64_t missing0 = h->s.missing;
+	/* the pages under each thread's stack pointer: a signal frame or the
+	 * first push must not wait for the network while the task has not even
+	 * been let go */
+	for (size_t i = 0; i < hd->n_eager; i++) {
+		struct hrun *run = hstate_find(&h->s, idx, eager[i]);
+		if (!run || run->st[(eager[i] - run->start) / PG] != PG_MISSING)
+			continue;
+		r = lazy_fetch_sync(h, hd->pid, eager[i], 1, -1);
+		if (r < 0)
+			return r;
+	}
+	uint64_t n_lazy = 0;
+	for (size_t i = 0; i < n_reg; i++)
+		n_lazy += (reg[i][1] - reg[i][0]) / PG;
+	log_info("pid %d: %llu lazy pages in %zu runs under userfaultfd, %llu fetched now "
+		 "(memory userfaultfd cannot hold), %llu stack pages fetched now", hd->pid,
+		 (unsigned long long)n_lazy, n_reg, (unsigned long long)n_unreg,
+		 (unsigned long long)(missing0 - h->s.missing));
+	return 0;
+}
+
+int lazy_eager_write(struct handler *h, uint64_t addr, uint64_t nr, const uint8_t *data)
+{
+	static const uint8_t zero[PG];
+
+	for (uint64_t i = 0; i < nr; i++) {
+		const void *p = data ? data + i * PG : zero;
+		if (pwrite(h->sync_mem, p, PG, addr + i * PG) != (ssize_t)PG)
+			return err_sys(errno ? errno : EIO, "writing a page at 0x%llx",
+				       (unsigned long long)(addr + i * PG));
+	}
+	return 0;
+}
+
+int lazy_handle_event(struct handler *h, size_t idx, const struct uffd_msg *m)
+{
+	switch (m->event) {
+	case UFFD_EVENT_PAGEFAULT:
+		return lazy_fault(h, idx, m->arg.pagefault.address & ~(PG - 1));
+	case UFFD_EVENT_FORK: {
+		int fd = (int)m->arg.fork.ufd;
+		fd_set_nonblock(fd, 1);
+		fd_set_cloexec(fd, 1);
+		log_info("pid %d forked: a new userfaultfd %d", h->s.tasks[idx].src_pid, fd);
+		return hstate_fork(&h->s, idx, fd);
+	}
+	case UFFD_EVENT_REMAP:
+		return hstate_remap(&h->s, idx, m->arg.remap.from, m->arg.remap.to, m->arg.remap.len);
+	case UFFD_EVENT_REMOVE:
+	case UFFD_EVENT_UNMAP:
+		hstate_remove(&h->s, idx, m->arg.remove.start, m->arg.remove.end);
+		return 0;
+	default:
+		log_warn("unknown userfaultfd event %u", m->event);
+		return 0;
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void lazy_write_stats(struct handler *h, int result)
+{
+	char path[4096], *text = NULL;
+	size_t len;
+	uint32_t p50 = 0, p99 = 0, pmax = 0;
+
+	if (h->n_lat) {
+		qsort(h->lat, h->n_lat, sizeof(*h->lat), cmp_u32);
+		p50 = h->lat[h->n_lat / 2];
+		p99 = h->lat[(h->n_lat * 99) / 100 < h->n_lat ? (h->n_lat * 99) / 100 : h->n_lat - 1];
+		pmax = h->lat[h->n_lat - 1];
+	}
+	yajl_gen g = json_gen_new(true);
+	if (!g)
+		return;
+	yajl_gen_map_open(g);
+	json_gen_kv_bool(g, "complete", result >= 0);
+	json_gen_kv_int(g, "pages_total", (long long)h->s.total);
+	json_gen_kv_int(g, "pages_missing", (long long)h->s.missing);
+	json_gen_kv_int(g, "faults", (long long)h->faults);
+	json_gen_kv_int(g, "fault_requests", (long long)h->n_lat);
+	json_gen_kv_int(g, "requests", (long long)h->reqs);
+	json_gen_kv_int(g, "pages_eager", (long long)h->pages_eager);
+	json_gen_kv_int(g, "pages_urgent", (long long)h->pages_urgent);
+	json_gen_kv_int(g, "pages_bulk", (long long)h->pages_bulk);
+	json_gen_kv_int(g, "pages_bulk_after_running", (long long)h->pages_after_running);
+	json_gen_kv_int(g, "pages_zero_not_sent", (long long)h->pages_zero_wire);
+	json_gen_kv_int(g, "pages_copied", (long long)h->s.copied);
+	json_gen_kv_int(g, "pages_zeroed", (long long)h->s.zeroed);
+	json_gen_kv_int(g, "bytes_received", (long long)h->bytes);
+	json_gen_kv_int(g, "fault_latency_p50_us", p50);
+	json_gen_kv_int(g, "fault_latency_p99_us", p99);
+	json_gen_kv_int(g, "fault_latency_max_us", pmax);
+	json_gen_kv_int(g, "tasks", (long long)h->s.n_tasks);
+	json_gen_kv_int(g, "t_start_ns", (long long)h->t_start);
+	json_gen_kv_int(g, "t_running_ns", (long long)h->t_running);
+	json_gen_kv_int(g, "t_done_ns", (long long)h->t_done);
+	json_gen_kv_int(g, "running_to_done_us",
+			(long long)(h->t_running && h->t_done > h->t_running ? (h->t_done - h->t_running) / 1000 : 0));
+	yajl_gen_map_close(g);
+	if (json_gen_finish(g, &text, &len) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", h->o->work_dir, LAZY_STATS_NAME);
+	if (write_file(path, text, len, 0644) < 0)
+		log_warn("could not write %s", path);
+	free(text);
+}
+
+int lazy_daemon_run(const struct lazy_daemon_opts *o)
+{
+	struct lazy_handler_opts ho = { .addr = o->addr, .port = o->port, .image_dir = o->image_dir,
+					.work_dir = o->work_dir };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int lfd = -1;
+	int r, c;
+
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", o->work_dir, LAZY_SOCKET_NAME) >=
+	    (int)sizeof(sa.sun_path))
+		return err_set(ENAMETOOLONG, "socket path in %s is too long", o->work_dir);
+	unlink(sa.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0)
+		return err_sys(errno, "listening on %s", sa.sun_path);
+	chmod(sa.sun_path, 0600);
+	log_info("lazy-pages: waiting for a restore on %s", sa.sun_path);
+	do
+		c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	while (c < 0 && errno == EINTR);
+	unlink(sa.sun_path);
+	if (c < 0)
+		return err_sys(errno, "accepting on %s", sa.sun_path);
+	log_info("lazy-pages: a restore connected");
+	r = lazy_handler_run(&ho, c);
+	close(c);
+	return r;
+}

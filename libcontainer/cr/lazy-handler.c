@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The destination's fault handler: one poll loop over the restore's control
+ * socket, every task's userfaultfd, and the two page server channels.
+ *
+ *   TASK (control)   register the task's runs; fetch its eager pages now
+ *                    (the pages under each thread's stack pointer, and lazy
+ *                    pages userfaultfd cannot hold) and only then answer
+ *   fault (uffd)     REQ on the urgent channel with prefetch of neighbours;
+ *                    the answer's UFFDIO_COPY wakes the task
+ *   END (control)    the tree runs: open the bulk channel, copy what it
+ *                    streams into whatever is still missing
+ *   all in           ACK_ALL, stats, exit
+ *
+ * If the page server goes away or talks nonsense before every page is in,
+ * the restored tasks are killed: they must not run on with holes in their
+ * memory. The loop is single-threaded; faults wait at most for one bulk
+ * message (64 KiB growing to 4 MiB) being read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/log.h"
+#include "base/syscall.h"
+#include "cr/lazy-handler-internal.h"
+
+#define PREFETCH 15 /* a fault asks for 64 KiB */
+#define SWEEP_PAGES 256
+
+static int dial(const char *addr, uint16_t port, int timeout_s)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICSERV };
+	unsigned long long deadline = now_ns() + (unsigned long long)timeout_s * 1000000000ULL;
+	char ps[8];
+	int r, last = ECONNREFUSED;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	for (;;) {
+		struct addrinfo *ai = NULL;
+		r = getaddrinfo(addr, ps, &hints, &ai);
+		if (r)
+			return err_set(EINVAL, "page server %s: %s", addr, gai_strerror(r));
+		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			freeaddrinfo(ai);
+			return fd;
+		}
+		last = errno;
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		if (now_ns() > deadline)
+			return err_sys(last, "connecting to the page server %s:%u", addr, port);
+		nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+	}
+}
+
+static int open_channel(struct handler *h, uint32_t chan, int timeout_s)
+{
+	int fd = dial(h->o->addr, h->o->port, timeout_s);
+	if (fd < 0)
+		return fd;
+	int r = pp_client_handshake(fd, h->secret, chan, h->session);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static void kill_tree(struct handler *h)
+{
+	for (size_t i = 0; i < h->s.n_tasks; i++)
+		if (h->s.tasks[i].pidfd >= 0)
+			sys_pidfd_send_signal(h->s.tasks[i].pidfd, SIGKILL, NULL, 0);
+	if (h->init_pidfd >= 0)
+		sys_pidfd_send_signal(h->init_pidfd, SIGKILL, NULL, 0);
+}
+
+/* Also into restore.log, where a user looks first. */
+static void log_both(struct handler *h, const char *msg)
+{
+	char path[4096];
+
+	log_error("%s", msg);
+	snprintf(path, sizeof(path), "%s/restore.log", h->o->work_dir);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd >= 0) {
+		dprintf(fd, "Error: lazy-pages: %s\n", msg);
+		close(fd);
+	}
+}
+
+static int fail(struct handler *h, int r, const char *why)
+{
+	char msg[2048];
+
+	if (h->failed)
+		return r;
+	h->failed = true;
+	snprintf(msg, sizeof(msg), "%s after %llu of %llu pages; killed the container", why,
+		 (unsigned long long)(h->s.total - h->s.missing), (unsigned long long)h->s.total);
+	kill_tree(h);
+	log_both(h, msg);
+	if (h->urgent >= 0)
+		pp_send_error(h->urgent, 0, r < 0 ? -r : EIO, why);
+	return err_set(r < 0 ? -r : EIO, "%s", msg);
+}
+
+static int send_req(struct handler *h, pid_t pid, uint64_t addr, uint32_t nr, uint32_t prefetch,
+		    uint64_t *ret_id)
+{
+	struct pp_req q = { .addr = addr, .nr_pages = nr, .prefetch = prefetch };
+	struct pp_hdr hd = { .type = PP_REQ, .pid = (uint32_t)pid, .id = ++h->next_id };
+	uint8_t pl[PP_REQ_SIZE];
+
+	pp_req_encode(&q, pl);
+	if (ret_id)
+		*ret_id = hd.id;
+	h->reqs++;
+	return pp_send(h->urgent, &hd, pl, sizeof(pl), NULL, 0);
+}
+
+static void note_latency(struct handler *h, uint64_t id)
+{
+	for (size_t i = 0; i < h->n_pending; i++) {
+		if (h->pending[i].id != id)
+			continue;
+		uint64_t us = (now_ns() - h->pending[i].t) / 1000;
+		if (h->lat && h->n_lat < LAT_MAX)
+			h->lat[h->n_lat++] = (uint32_t)(us > UINT32_MAX ? UINT32_MAX : us);
+		h->pending[i] = h->pending[--h->n_pending];
+		return;
+	}
+}
+
+/* Read every queued event of task idx. */
+static int drain_uffd(struct handler *h, size_t idx)
+{
+	struct uffd_msg m[32];
+
+	for (;;) {
+		if (h->s.tasks[idx].gone || h->s.tasks[idx].uffd < 0)
+			return 0;
+		ssize_t n = read(h->s.tasks[idx].uffd, m, sizeof(m));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0) {
+			/* the mm went away */
+			hstate_task_gone(&h->s, idx);
+			return 0;
+		}
+		for (size_t i = 0; i < (size_t)n / sizeof(m[0]); i++) {
+			int r = lazy_handle_event(h, idx, &m[i]);
+			if (r < 0)
+				return r;
+		}
+	}
+}
+
+int lazy_drain_all(struct handler *h)
+{
+	for (size_t i = 0; i < h->s.n_tasks; i++) {
+		int r = drain_uffd(h, i);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Copy, reading events and retrying while the address space moves. */
+int lazy_apply(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, const uint8_t *data)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		int r = hstate_apply(&h->s, pid, addr, nr, data);
+		if (r != -EAGAIN)
+			return r;
+		if ((r = lazy_drain_all(h)) < 0)
+			return r;
+	}
+	return err_set(EAGAIN, "the address space of pid %d keeps changing", pid);
+}
+
+int lazy_fault(struct handler *h, size_t idx, uint64_t addr)
+{
+	struct htask *t = &h->s.tasks[idx];
+	struct hrun *run = hstate_find(&h->s, idx, addr);
+	uint64_t id;
+	int r;
+
+	h->faults++;
+	if (run && run->st[(addr - run->start) / 4096] == PG_REQUESTED)
+		return 0; /* the answer on its way wakes it */
+	if (!run || run->st[(addr - run->start) / 4096] == PG_DONE) {
+		/* never dumped, or dropped since: zeros, as the kernel would give */
+		struct uffdio_zeropage z = { .range = { .start = addr, .len = 4096 } };
+		if (ioctl(t->uffd, UFFDIO_ZEROPAGE, &z) < 0) {
+			struct uffdio_range w = { .start = addr, .len = 4096 };
+			if (errno == EEXIST && ioctl(t->uffd, UFFDIO_WAKE, &w) < 0 && errno != ESRCH)
+				return err_sys(errno, "UFFDIO_WAKE at 0x%llx", (unsigned long long)addr);
+			if (errno == ESRCH)
+				hstate_task_gone(&h->s, idx);
+		}
+		return 0;
+	}
+	uint64_t k = (addr - run->start) / 4096, n = (run->end - run->start) / 4096, j = k;
+	while (j < n && j < k + 1 + PREFETCH && run->st[j] == PG_MISSING)
+		j++;
+	hstate_mark(&h->s, run, k, j - k, PG_REQUESTED);
+	r = send_req(h, t->src_pid, run->src + k * 4096, 1, (uint32_t)(j - k - 1), &id);
+	if (r < 0)
+		return r;
+	if (h->n_pending < PENDING_MAX)
+		h->pending[h->n_pending++] = (struct pending){ id, now_ns() };
+	return 0;
+}
+
+int lazy_fetch_sync(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, int mem)
+{
+	while (nr) {
+		uint32_t n = nr > PP_MAX_PAGES ? PP_MAX_PAGES : (uint32_t)nr;
+		int r = send_req(h, pid, addr, n, 0, &h->sync_id);
+		if (r < 0)
+			return fail(h, r, "page server connection lost");
+		h->sync_left = n;
+		h->sync_mem = mem;
+		h->sync_dst = mem >= 0;
+		while (h->sync_left && r >= 0)
+			r = lazy_channel_msg(h, h->urgent, false);
+		h->sync_id = 0;
+		h->sync_dst = false;
+		if (r < 0)
+			return r;
+		h->pages_eager += n;
+		addr += (uint64_t)n * 4096;
+		nr -= n;
+	}
+	return 0;
+}
+
+/* A PAGES message: header already read, payload in h->buf. */
+static int on_pages(struct handler *h, const struct pp_hdr *hd, bool bulk)
+{
+	struct pp_pages p;
+	int r = pp_pages_decode(h->buf, hd->len, hd->flags, &p);
+
+	if (r < 0)
+		return r;
+	const uint8_t *data = hd->flags & PP_F_ZERO ? NULL : h->buf + PP_PAGES_SIZE;
+	if (bulk) {
+		h->pages_bulk += p.nr_pages;
+		if (h->t_running)
+			h->pages_after_running += p.nr_pages;
+	} else {
+		h->pages_urgent += p.nr_pages;
+		if (hd->id == h->sync_id)
+			h->sync_left -= p.nr_pages < h->sync_left ? p.nr_pages : h->sync_left;
+		note_latency(h, hd->id);
+	}
+	if (!data)
+		h->pages_zero_wire += p.nr_pages;
+	else
+		h->bytes += (uint64_t)p.nr_pages * 4096;
+	if (hd->id && hd->id == h->sync_id && h->sync_dst) {
+		/* an eager fetch into memory userfaultfd does not hold */
+		return lazy_eager_write(h, p.addr, p.nr_pages, data);
+	}
+	return lazy_apply(h, (pid_t)hd->pid, p.addr, p.nr_pages, data);
+}
+
+static int read_error(struct handler *h, const struct pp_hdr *hd, char *out, size_t cap)
+{
+	int e;
+	if (pp_error_decode(h->buf, hd->len, &e, out, cap) < 0)
+		snprintf(out, cap, "garbled error");
+	return e > 0 ? -e : -EIO;
+}
+
+/* One message from a channel; protocol errors are the peer's fault. */
+int lazy_channel_msg(struct handler *h, int fd, bool bulk)
+{
+	struct pp_hdr hd;
+	char why[PP_MAX_ERROR_TEXT + 128], text[PP_MAX_ERROR_TEXT + 1];
+	int r = pp_recv(fd, &hd, h->buf, h->buf_cap);
+
+	if (r == -ECONNRESET || r == -EPIPE || r == -ETIMEDOUT) {
+		snprintf(why, sizeof(why), "page server connection lost (%s channel: %s)",
+			 bulk ? "bulk" : "urgent", err_msg());
+		return fail(h, r, why);
+	}
+	if (r < 0) {
+		snprintf(why, sizeof(why), "page server sent garbage, disconnected (%s)", err_msg());
+		return fail(h, r, why);
+	}
+	switch (hd.type) {
+	case PP_PAGES:
+		r = on_pages(h, &hd, bulk);
+		break;
+	case PP_DONE:
+		if (!bulk)
+			goto bad;
+		h->bulk_done = true;
+		log_info("bulk stream done: %llu pages streamed", (unsigned long long)h->pages_bulk);
+		return 0;
+	case PP_ERROR:
+		r = read_error(h, &hd, text, sizeof(text));
+		snprintf(why, sizeof(why), "the page server gave up: %s", text);
+		return fail(h, r, why);
+	default:
+	bad:
+		snprintf(why, sizeof(why), "page server sent an unexpected message (type %u), disconnected",
+			 hd.type);
+		return fail(h, -EPROTO, why);
+	}
+	if (r < 0 && !h->failed) {
+		snprintf(why, sizeof(why), "placing pages failed: %s", err_msg());
+		return fail(h, r, why);
+	}
+	return r;
+}
+
+/* Ask for whatever is still missing (after the stream ended: pages of
+ * children forked after restore that the stream delivered before the fork
+ * reached us, or copies that met EAGAIN). */
+static int sweep(struct handler *h)
+{
+	for (size_t ti = 0; ti < h->s.n_tasks; ti++) {
+		struct htask *t = &h->s.tasks[ti];
+		for (size_t ri = 0; ri < t->n_runs && !t->gone; ri++) {
+			struct hrun *run = &t->runs[ri];
+			uint64_t n = (run->end - run->start) / 4096;
+			for (uint64_t k = 0; k < n;) {
+				if (run->st[k] != PG_MISSING) {
+					k++;
+					continue;
+				}
+				uint64_t j = k + 1;
+				while (j < n && j - k < SWEEP_PAGES && run->st[j] == PG_MISSING)
+					j++;
+				hstate_mark(&h->s, run, k, j - k, PG_REQUESTED);
+				int r = send_req(h, t->src_pid, run->src + k * 4096, (uint32_t)(j - k), 0, NULL);
+				if (r < 0)
+					return r;
+				k = j;
+			}
+		}
+	}
+	h->swept = true;
+	return 0;
+}
+
+static int on_end(struct handler *h)
+{
+	h->t_running = now_ns();
+	h->ended = true;
+	log_info("restore done, the tree runs; %llu of %llu pages still to come",
+		 (unsigned long long)h->s.missing, (unsigned long long)h->s.total);
+	if (h->s.missing == 0)
+		return 0;
+	h->bulk = open_channel(h, PP_CHAN_BULK, lazy_timeout());
+	if (h->bulk < 0)
+		return fail(h, h->bulk, "could not open the bulk channel");
+	return 0;
+}
+
+static int on_ctl(struct handler *h)
+{
+	struct lazy_ctl_hdr hd;
+	_cleanup_free_ void *pl = NULL;
+	int fds[4];
+	bool eof;
+	int r = lazy_ctl_recv(h->ctl, &hd, &pl, fds, 4, &eof);
+
+	if (r >= 0 && eof)
+		r = -EPIPE;
+	if (r < 0) {
+		for (int i = 0; i < 4; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		close(h->ctl);
+		h->ctl = -1;
+		if (h->ended)
+			return 0; /* the restore returned */
+		return fail(h, r, "the restore went away before the tree ran");
+	}
+	switch (hd.type) {
+	case LAZY_CTL_TASK:
+		r = lazy_ctl_task(h, &hd, pl, fds);
+		lazy_ctl_reply_send(h->ctl, r < 0 ? -r : 0, r < 0 ? err_msg() : "");
+		return h->failed ? r : 0;
+	case LAZY_CTL_END:
+		if (hd.n_fds)
+			h->init_pidfd = fds[0];
+		r = on_end(h);
+		lazy_ctl_reply_send(h->ctl, r < 0 ? -r : 0, r < 0 ? err_msg() : "");
+		return r;
+	default:
+		return fail(h, -ECANCELED, "the restore failed");
+	}
+}
+
+static int loop(struct handler *h)
+{
+	struct pollfd *p = NULL;
+	size_t cap = 0;
+	int r = 0;
+
+	while (r >= 0) {
+		if (h->ended && h->s.missing == 0)
+			break;
+		if (h->bulk_done && h->s.missing && !h->swept && (r = sweep(h)) < 0)
+			break;
+		size_t n = 0, need = 3 + h->s.n_tasks;
+		if (need > cap) {
+			struct pollfd *np = realloc(p, need * sizeof(*p));
+			if (!np) {
+				r = -ENOMEM;
+				break;
+			}
+			p = np;
+			cap = need;
+		}
+		p[n++] = (struct pollfd){ h->ctl, POLLIN, 0 };
+		p[n++] = (struct pollfd){ h->urgent, POLLIN, 0 };
+		p[n++] = (struct pollfd){ h->bulk, POLLIN, 0 };
+		for (size_t i = 0; i < h->s.n_tasks; i++)
+			p[n++] = (struct pollfd){ h->s.tasks[i].gone ? -1 : h->s.tasks[i].uffd, POLLIN, 0 };
+		int k = poll(p, n, -1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = err_sys(errno, "poll");
+			break;
+		}
+		/* faults first: they are what a task waits for */
+		size_t nt = h->s.n_tasks;
+		for (size_t i = 0; i < nt && r >= 0; i++)
+			if (p[3 + i].revents)
+				r = drain_uffd(h, i);
+		if (r >= 0 && p[1].revents)
+			r = lazy_channel_msg(h, h->urgent, false);
+		if (r >= 0 && p[2].revents && h->bulk >= 0)
+			r = lazy_channel_msg(h, h->bulk, true);
+		if (r >= 0 && p[0].revents && h->ctl >= 0)
+			r = on_ctl(h);
+	}
+	free(p);
+	return r;
+}
+
+static void handler_free(struct handler *h)
+{
+	hstate_free(&h->s);
+	if (h->urgent >= 0)
+		close(h->urgent);
+	if (h->bulk >= 0)
+		close(h->bulk);
+	if (h->init_pidfd >= 0)
+		close(h->init_pidfd);
+	free(h->buf);
+	free(h->lat);
+}
+
+int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
+{
+	struct handler h = { .o = o, .ctl = ctl, .urgent = -1, .bulk = -1, .init_pidfd = -1 };
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);
+	h.t_start = now_ns();
+	h.buf_cap = PP_PAGES_SIZE + (size_t)PP_MAX_PAGES * 4096 + PP_MAX_ERROR_TEXT;
+	h.buf = malloc(h.buf_cap);
+	h.lat = malloc(LAT_MAX * sizeof(*h.lat));
+	if (!h.buf || !h.lat)
+		r = -ENOMEM;
+	else if ((r = pp_secret_load(o->image_dir, h.secret)) >= 0 &&
+		 getrandom(h.session, sizeof(h.session), 0) != sizeof(h.session))
+		r = err_sys(errno, "making a session id");
+	if (r >= 0) {
+		h.urgent = r = open_channel(&h, PP_CHAN_URGENT, lazy_timeout());
+		if (r >= 0)
+			log_info("connected to the page server %s:%u", o->addr, o->port);
+	}
+	lazy_ctl_reply_send(ctl, r < 0 ? -r : 0, r < 0 ? err_msg() : "");
+	if (r >= 0)
+		r = loop(&h);
+	if (r >= 0) {
+		struct pp_hdr a = { .type = PP_ACK_ALL };
+		h.t_done = now_ns();
+		r = pp_send(h.urgent, &a, NULL, 0, NULL, 0);
+		log_info("every page is in: %llu faults, %llu pages by request, %llu streamed "
+			 "(%llu after the tree ran), %llu zero pages never sent",
+			 (unsigned long long)h.faults, (unsigned long long)h.pages_urgent,
+			 (unsigned long long)h.pages_bulk, (unsigned long long)h.pages_after_running,
+			 (unsigned long long)h.pages_zero_wire);
+	} else if (!h.failed) {
+		/* not a page server failure: still, nothing may run with holes */
+		char why[1024];
+		snprintf(why, sizeof(why), "lazy-pages handler failed (%s)", err_msg());
+		fail(&h, r, why);
+	}
+	h.t_done = h.t_done ? h.t_done : now_ns();
+	lazy_write_stats(&h, r);
+	handler_free(&h);
+	if (h.ctl >= 0)
+		close(h.ctl);
+	return r;
+}

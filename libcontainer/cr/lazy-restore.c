@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Restore's side of a lazy migration. Per task, once its VMAs are mapped:
+ * make a userfaultfd inside the task (it is bound to the mm of whoever
+ * creates it), take it out with pidfd_getfd, enable the events, register
+ * every anonymous private VMA that holds lazy pages (whole VMAs: a partial
+ * registration would split them), keep THP off those ranges (a collapse
+ * would fill holes with zeros behind our back), and hand the fd, the runs
+ * and the stack pages to the handler, which fetches the eager part before
+ * answering. The handler is a process of its own: forked here and detached,
+ * or the `skua lazy-pages` daemon listening in the image/work directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/error.h"
+#include "base/fd.h"
+#include "base/log.h"
+#include "base/syscall.h"
+#include "cr/lazy-conf.h"
+#include "cr/lazy-internal.h"
+#include "cr/restore-internal.h"
+
+#define PG 4096UL
+#define UFFD_EVENTS (UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE | \
+		     UFFD_FEATURE_EVENT_UNMAP)
+/* where /dev/userfaultfd lands in a puppet that may not call userfaultfd() */
+#define DEVFD_SLOT 1000
+
+static int ctl_fd = -1;
+
+static int connect_daemon(const char *dir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, LAZY_SOCKET_NAME) >=
+	    (int)sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	if (stat(sa.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -ENOENT;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_sys(errno, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = err_sys(errno, "connecting to the lazy-pages daemon at %s", sa.sun_path);
+		close(fd);
+		return r;
+	}
+	log_info("handing lazy memory to the lazy-pages daemon at %s", sa.sun_path);
+	return fd;
+}
+
+/* The grandchild: detached from the terminal and from us, logs to the work
+ * dir, holds nothing of ours but its end of the control socket. */
+static void __attribute__((noreturn)) run_handler(struct rst_ctx *c, int sock, const char *addr, uint16_t port)
+{
+	struct lazy_handler_opts o = { .addr = addr, .port = port, .image_dir = c->o->image_dir,
+				       .work_dir = c->work_dir };
+	char path[4096];
+	int keep[1] = { sock }, null;
+
+	log_step_close();
+	close_fds_from(3, keep, 1);
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	snprintf(path, sizeof(path), "%s/%s", c->work_dir, LAZY_LOG_NAME);
+	log_step_open(path);
+	log_info("lazy-pages handler for %s, page server %s:%u", c->o->image_dir, addr, port);
+	int r = lazy_handler_run(&o, sock);
+	log_step_close();
+	_exit(r < 0 ? 1 : 0);
+}
+
+static int fork_handler(struct rst_ctx *c)
+{
+	const char *addr = lazy_conf.dst_addr;
+	uint16_t port = lazy_conf.dst_port;
+	int sv[2], st;
+	pid_t pid;
+
+	if (!addr) {
+		if (!c->inv->page_server_addr || !c->inv->has_page_server_port)
+			return err_set(EINVAL, "the images name no page server: give --page-server ADDRESS:PORT");
+		addr = lazy_dial_addr(c->inv->page_server_addr);
+		port = (uint16_t)c->inv->page_server_port;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return err_sys(errno, "socketpair");
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return err_sys(errno, "fork");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		setsid();
+		if (fork() == 0)
+			run_handler(c, sv[1], addr, port);
+		_exit(0);
+	}
+	close(sv[1]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	log_info("lazy-pages handler started for the page server %s:%u", addr, port);
+	return sv[0];
+}
+
+static int start_session(struct rst_ctx *c)
+{
+	int fd = -ENOENT;
+
+	if (!lazy_conf.dst_addr) {
+		fd = connect_daemon(c->o->image_dir);
+		if (fd == -ENOENT && strcmp(c->work_dir, c->o->image_dir))
+			fd = connect_daemon(c->work_dir);
+	}
+	if (fd == -ENOENT)
+		fd = fork_handler(c);
+	if (fd < 0)
+		return fd;
+	ctl_fd = fd;
+	return lazy_ctl_reply_recv(ctl_fd, "connecting to the page server");
+}
+
+static bool lazy_kind(VmaKind k)
+{
+	return k == VMA_KIND__VMA_ANON_PRIVATE || k == VMA_KIND__VMA_HEAP || k == VMA_KIND__VMA_STACK;
+}
+
+static bool has_run(const struct lazy_run *runs, size_t n, uint64_t s, uint64_t e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (runs[i].start < e && runs[i].start + runs[i].nr_pages * PG > s)
+			return true;
+	return false;
+}
+
+/* userfaultfd() needs CAP_SYS_PTRACE (vm.unprivileged_userfaultfd is 0);
+ * a puppet that lacks it gets /dev/userfaultfd from us instead, whose
+ * USERFAULTFD_IOC_NEW asks only for the open file. */
+static long make_uffd_in(struct rst_ctx *c, struct rst_task *t)
+{
+	long fd = PUPPET_CALL(c, t->host_pid, "userfaultfd", SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	int r;
+
+	if (fd != -EPERM)
+		return fd;
+	_cleanup_close_ int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return err_sys(errno, "the restored task may not call userfaultfd() and "
+				      "/dev/userfaultfd cannot be opened");
+	if ((r = transport_open(c, t, 0)) < 0)
+		return r;
+	r = transport_send(c, t, dev, DEVFD_SLOT, true);
+	transport_close(c, t);
+	if (r < 0)
+		return r;
+	fd = PUPPET_CALL(c, t->host_pid, "ioctl(USERFAULTFD_IOC_NEW)", SYS_ioctl, DEVFD_SLOT,
+			 USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+	PUPPET_CALL(c, t->host_pid, "close", SYS_close, DEVFD_SLOT);
+	return fd;
+}
+
+static int take_uffd(struct rst_ctx *c, struct rst_task *t, int pidfd, int *ret)
+{
+	long fd = make_uffd_in(c, t);
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_EVENTS };
+
+	if (fd < 0)
+		return err_wrap((int)fd, "making a userfaultfd in pid %d", t->pid);
+	int uffd = sys_pidfd_getfd(pidfd, (int)fd, 0);
+	int e = errno;
+	long cr = PUPPET_CALL(c, t->host_pid, "close", SYS_close, fd);
+	if (uffd < 0)
+		return err_sys(e, "taking the userfaultfd of pid %d", t->pid);
+	if (cr < 0 || ioctl(uffd, UFFDIO_API, &api) < 0) {
+		int r = cr < 0 ? (int)cr : err_sys(errno, "UFFDIO_API (events fork, remap, remove, unmap)");
+		close(uffd);
+		return r;
+	}
+	*ret = uffd;
+	return 0;
+}
+
+static int send_task(struct rst_ctx *c, struct rst_task *t, const struct lazy_run *runs, size_t n_runs,
+		     const struct lazy_ctl_vma *vmas, size_t n_vmas, int pidfd, int uffd)
+{
+	size_t n_eager = t->n_threads * 2;
+	size_t len = n_vmas * sizeof(*vmas) + n_runs * sizeof(*runs) + n_eager * sizeof(uint64_t);
+	_cleanup_free_ uint8_t *pl = malloc(len ? len : 1);
+	struct lazy_ctl_hdr h = { .magic = LAZY_CTL_MAGIC, .type = LAZY_CTL_TASK, .pid = t->pid,
+				  .host_pid = t->host_pid, .n_vmas = n_vmas, .n_runs = n_runs,
+				  .n_eager = n_eager };
+	int fds[2] = { pidfd, uffd };
+	int r;
+
+	if (!pl)
+		return -ENOMEM;
+	memcpy(pl, vmas, n_vmas * sizeof(*vmas));
+	memcpy(pl + n_vmas * sizeof(*vmas), runs, n_runs * sizeof(*runs));
+	uint64_t *eager = (uint64_t *)(pl + n_vmas * sizeof(*vmas) + n_runs * sizeof(*runs));
+	/* the page under sp and the one below: the red zone and a signal frame */
+	for (size_t i = 0; i < t->n_threads; i++) {
+		uint64_t sp = t->threads[i].core->regs->sp & ~(PG - 1);
+		eager[2 * i] = sp;
+		eager[2 * i + 1] = sp - PG;
+	}
+	h.n_fds = uffd >= 0 ? 2 : 1;
+	if ((r = lazy_ctl_send(ctl_fd, &h, pl, len, fds, h.n_fds)) < 0)
+		return r;
+	return lazy_ctl_reply_recv(ctl_fd, "registering lazy memory");
+}
+
+int lazy_rst_task(struct rst_ctx *c, struct rst_task *t)
+{
+	_cleanup_free_ struct lazy_run *runs = NULL;
+	_cleanup_free_ struct lazy_ctl_vma *vmas = NULL;
+	_cleanup_close_ int pidfd = -1, uffd = -1;
+	size_t n_runs = 0, n_vmas = 0;
+	int r;
+
+	if (!c->o->lazy_pages) {
+		if (c->inv->has_lazy_pages && c->inv->lazy_pages)
+			return err_set(EINVAL, "the images were dumped with --lazy-pages: their memory is on "
+					       "the page server; restore with --lazy-pages");
+		return 0;
+	}
+	if (ctl_fd < 0 && (r = start_session(c)) < 0)
+		return r;
+	if ((r = lazy_runs_load(c->dirfd, t->pid, &runs, &n_runs)) < 0)
+		return r;
+	vmas = calloc(t->mm->n_vmas + 1, sizeof(*vmas));
+	if (!vmas)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->mm->n_vmas; i++) {
+		VmaEntry *v = t->mm->vmas[i];
+		if (lazy_kind(v->kind) && has_run(runs, n_runs, v->start, v->end))
+			vmas[n_vmas++] = (struct lazy_ctl_vma){ v->start, v->end };
+	}
+	pidfd = sys_pidfd_open(t->host_pid, 0);
+	if (pidfd < 0)
+		return err_sys(errno, "pidfd_open(%d)", t->host_pid);
+	if (n_vmas) {
+		if ((r = take_uffd(c, t, pidfd, &uffd)) < 0)
+			return r;
+		for (size_t i = 0; i < n_vmas; i++) {
+			struct uffdio_register reg = {
+				.range = { .start = vmas[i].start, .len = vmas[i].end - vmas[i].start },
+				.mode = UFFDIO_REGISTER_MODE_MISSING,
+			};
+			if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
+				return err_sys(errno, "UFFDIO_REGISTER 0x%llx-0x%llx of pid %d",
+					       (unsigned long long)vmas[i].start,
+					       (unsigned long long)vmas[i].end, t->pid);
+			long m = PUPPET_CALL(c, t->host_pid, "madvise(MADV_NOHUGEPAGE)", SYS_madvise,
+					     vmas[i].start, vmas[i].end - vmas[i].start, MADV_NOHUGEPAGE);
+			if (m < 0)
+				return (int)m;
+		}
+	}
+	r = send_task(c, t, runs, n_runs, vmas, n_vmas, pidfd, uffd);
+	if (r < 0)
+		return r;
+	log_info("pid %d: lazy memory in %zu runs over %zu VMAs handed to the lazy-pages handler", t->pid,
+		 n_runs, n_vmas);
+	return 0;
+}
+
+void lazy_rst_finish(struct rst_ctx *c, int r)
+{
+	struct lazy_ctl_hdr h = { .magic = LAZY_CTL_MAGIC, .type = r < 0 ? LAZY_CTL_ABORT : LAZY_CTL_END };
+	_cleanup_close_ int init = -1;
+
+	if (ctl_fd < 0)
+		return;
+	if (r >= 0) {
+		pid_t p = c->anchor_is_reaper ? c->anchor : c->tasks[0].host_pid;
+		init = sys_pidfd_open(p, 0);
+		h.n_fds = init >= 0;
+	}
+	if (lazy_ctl_send(ctl_fd, &h, NULL, 0, &init, h.n_fds) >= 0 && r >= 0 &&
+	    lazy_ctl_reply_recv(ctl_fd, "starting the background transfer") < 0)
+		log_error("%s", err_msg());
+	close(ctl_fd);
+	ctl_fd = -1;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The destination handler's view of lazy memory: per task (and per task
+ * forked after restore, which shares its parent's source pages) the runs of
+ * pages still to come, each page missing, requested or done. Filling goes
+ * through the task's userfaultfd (UFFDIO_COPY / UFFDIO_ZEROPAGE), never by
+ * touching the memory from here.
+ */
+#ifndef SKUA_CR_LAZY_STATE_H
+#define SKUA_CR_LAZY_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum { PG_DONE = 0, PG_MISSING = 1, PG_REQUESTED = 2 };
+
+struct hrun {
+	uint64_t start, end; /* where the pages go in the task now */
+	uint64_t src;        /* where they were in the source task */
+	uint8_t *st;         /* PG_* per page */
+};
+
+struct htask {
+	pid_t src_pid;       /* whose pages: the dumped task (forks inherit it) */
+	pid_t host_pid;      /* 0 for tasks forked after restore */
+	int uffd, pidfd;     /* -1: none */
+	bool gone;
+	struct hrun *runs;
+	size_t n_runs;
+};
+
+struct hstate {
+	struct htask *tasks;
+	size_t n_tasks;
+	uint64_t total, missing;  /* pages registered / not yet done */
+	uint64_t copied, zeroed;  /* pages placed by UFFDIO_COPY / ZEROPAGE */
+	bool eagain;              /* a copy met EAGAIN: read the events, retry */
+};
+
+/* A task with its runs (st all PG_MISSING); takes ownership of the fds. */
+int hstate_add_task(struct hstate *s, pid_t src_pid, pid_t host_pid, int uffd, int pidfd,
+		    const uint64_t (*runs)[2], size_t n_runs);
+/* A child forked by task idx, with its own uffd: a copy of the parent's runs. */
+int hstate_fork(struct hstate *s, size_t idx, int uffd);
+/* Events: the range moved / went away. */
+int hstate_remap(struct hstate *s, size_t idx, uint64_t from, uint64_t to, uint64_t len);
+void hstate_remove(struct hstate *s, size_t idx, uint64_t start, uint64_t end);
+void hstate_task_gone(struct hstate *s, size_t idx);
+/* Pages of src_pid at src (data NULL: zeros) into every task holding them
+ * that still misses them. Returns 0 or <0 (hstate.eagain set when the caller
+ * must drain events first and call again). */
+int hstate_apply(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr, const uint8_t *data);
+/* Which run of task idx holds addr; NULL if none. */
+struct hrun *hstate_find(struct hstate *s, size_t idx, uint64_t addr);
+void hstate_mark(struct hstate *s, struct hrun *run, uint64_t first, uint64_t n, uint8_t st);
+void hstate_free(struct hstate *s);
+
+#endif

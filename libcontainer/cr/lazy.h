@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Lazy (post-copy) migration: what the CLI and the runtime see of it
+ * (docs/lazy-migration.md). The engine options in cr.h carry only the
+ * lazy_pages switch; the page server address and the status fd are set here
+ * once per process by the CLI before checkpoint/restore runs.
+ */
+#ifndef SKUA_CR_LAZY_H
+#define SKUA_CR_LAZY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LAZY_SOCKET_NAME "lazy-pages.socket"
+#define LAZY_LOG_NAME "lazy-pages.log"
+#define LAZY_STATS_NAME "stats-lazy"
+#define LAZY_DEFAULT_TIMEOUT 60 /* seconds; env SKUA_LAZY_TIMEOUT */
+
+/* "ADDR:PORT", "[V6ADDR]:PORT"; *ret_addr is malloc'ed. */
+int lazy_parse_addr(const char *s, char **ret_addr, uint16_t *ret_port);
+/* A wildcard listen address as a destination should dial it: loopback. */
+const char *lazy_dial_addr(const char *addr);
+/* Seconds to wait for a peer (SKUA_LAZY_TIMEOUT, else the default). */
+int lazy_timeout(void);
+
+/* Source (checkpoint --lazy-pages --page-server A:P [--status-fd N]). */
+int lazy_src_configure(const char *addr_port, int status_fd);
+bool lazy_src_configured(void);
+
+/* Destination (restore --lazy-pages [--page-server A:P]). */
+int lazy_dst_configure(const char *addr_port);
+
+/* The destination handler (`skua lazy-pages`): connect to the page server
+ * at addr:port, listen on sock_path for one restore, serve its faults and
+ * pull the rest; returns when every page is in (0) or on failure. */
+struct lazy_daemon_opts {
+	const char *addr;
+	uint16_t port;
+	const char *image_dir; /* the secret */
+	const char *work_dir;  /* log, stats, socket */
+};
+int lazy_daemon_run(const struct lazy_daemon_opts *o);
+
+#endif
