@@ -245,6 +245,43 @@ static int apply_propagation(int rootfd, const struct oci_mount *m, int *fd)
 	return 0;
 }
 
+/*
+ * A destination that resolves into procfs (the image may hold a symlink
+ * pointing there) could cover or expose kernel files: like runc, only a few
+ * files that lxcfs-style setups bind over are allowed inside /proc.
+ */
+static int check_target(int rootfd, int fd, const struct oci_mount *m)
+{
+	static const char *const allowed[] = {
+		"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+		"/proc/swaps",	 "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
+		"/proc/sys/kernel/ns_last_pid",
+	};
+	char link[MOUNTS_FD_PATH_MAX], rootp[PATH_MAX], p[PATH_MAX];
+	struct statfs sfs;
+	ssize_t n;
+
+	if (fstatfs(fd, &sfs) < 0)
+		return err_sys(errno, "statfs of mount destination %s", m->destination);
+	if (sfs.f_type != PROC_SUPER_MAGIC)
+		return 0;
+	mounts_fd_path(rootfd, link);
+	n = readlink(link, rootp, sizeof(rootp) - 1);
+	rootp[n > 0 ? n : 0] = '\0';
+	mounts_fd_path(fd, link);
+	n = readlink(link, p, sizeof(p) - 1);
+	p[n > 0 ? n : 0] = '\0';
+	const char *rel = p;
+	size_t rlen = strlen(rootp);
+	if (rlen > 1 && !strncmp(p, rootp, rlen))
+		rel = p + rlen;
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		if (streq(rel, allowed[i]))
+			return 0;
+	return err_set(EPERM, "mount destination %s resolves to %s in procfs: not allowed",
+		       m->destination, rel);
+}
+
 static int bind_mount(int rootfd, const char *bundle, const struct oci_mount *m)
 {
 	char source[PATH_MAX], target[MOUNTS_FD_PATH_MAX];
@@ -262,6 +299,9 @@ static int bind_mount(int rootfd, const char *bundle, const struct oci_mount *m)
 	if (stat(source, &st) < 0)
 		return err_sys(errno, "bind mount source %s", source);
 	r = mounts_mkpath_in_root(rootfd, m->destination, !S_ISDIR(st.st_mode), &fd);
+	if (r < 0)
+		return r;
+	r = check_target(rootfd, fd, m);
 	if (r < 0)
 		return r;
 	mounts_fd_path(fd, target);
@@ -299,6 +339,9 @@ static int fs_mount(int rootfd, const struct oci_mount *m, bool in_userns)
 	if (m->data && !data)
 		return -ENOMEM;
 	r = mounts_mkpath_in_root(rootfd, m->destination, false, &fd);
+	if (r < 0)
+		return r;
+	r = check_target(rootfd, fd, m);
 	if (r < 0)
 		return r;
 	mounts_fd_path(fd, target);

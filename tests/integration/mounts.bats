@@ -129,3 +129,18 @@ function run_sh() {
 	# without a cgroup namespace the path is the host's, yet the mount shows only that cgroup
 	[[ "${lines[1]}" == *iso-mnt-nocgns* ]]
 }
+
+@test "mounts: a destination that resolves into /proc is refused" {
+	# an image planting a symlink into procfs must not get a mount over kernel files
+	ln -s /proc/sys/kernel "$BUNDLE/rootfs/iso-evil"
+	update_config --arg src "$BATS_TEST_TMPDIR/src" '.mounts += [{"destination": "/iso-evil", "type": "bind", "source": $src, "options": ["bind"]}]'
+	run_sh 'true' iso-mnt-procdst
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/iso-evil"*"procfs"* ]]
+
+	# lxcfs-style binds over a few /proc files stay allowed
+	update_config --arg src "$BATS_TEST_TMPDIR/src/marker" '.mounts = [.mounts[] | select(.destination != "/iso-evil")] + [{"destination": "/proc/uptime", "type": "bind", "source": $src, "options": ["bind"]}]'
+	run_sh 'cat /proc/uptime' iso-mnt-procok
+	[ "$status" -eq 0 ]
+	[ "$output" = iso-marker ]
+}
