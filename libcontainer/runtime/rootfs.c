@@ -12,7 +12,9 @@
  *      the seccomp agent's socket connected while its host path is reachable;
  *   6. pivot_root (or MS_MOVE + chroot with --no-pivot), process.cwd created;
  *   7. masked paths, readonly paths, then the read-only root (an fd of
- *      /proc/sys is kept first so that setup_sysctl() can still write).
+ *      /proc/sys is kept first so that setup_sysctl() can still write);
+ *   8. a shared or unbindable rootfsPropagation applied to the new root
+ *      (step 1 had to make the rootfs' parents private for pivot_root).
  */
 #include <errno.h>
 #include <fcntl.h>
