@@ -6,6 +6,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "cr/lazy.h"
 #include "runtime/checkpoint.h"
 #include "src/commands.h"
 #include "src/ckpt-cli.h"
@@ -60,10 +61,15 @@ static int check_args(struct ckpt_args *a)
 		return err_set(ENOTSUP, "pre-dump is not supported yet");
 	if (a->parent_path)
 		return check_parent_path(a);
-	if (a->lazy_pages)
-		return err_set(ENOTSUP, "--lazy-pages: lazy migration is not supported yet");
+	if (a->lazy_pages) {
+		if (a->o.leave_running)
+			return err_set(EINVAL, "--lazy-pages and --leave-running exclude each other");
+		a->o.lazy_pages = true;
+		return lazy_src_configure(a->page_server, a->status_fd ? atoi(a->status_fd) : -1);
+	}
 	if (a->page_server)
-		return err_set(ENOTSUP, "--page-server: a page server is not supported yet");
+		return err_set(ENOTSUP, "--page-server without --lazy-pages (pushing pages to a remote "
+					"page server) is not supported");
 	return 0;
 }
 

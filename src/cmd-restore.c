@@ -4,6 +4,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "cr/lazy.h"
 #include "runtime/checkpoint.h"
 #include "src/ckpt-cli.h"
 #include "src/commands.h"
@@ -12,7 +13,7 @@ struct restore_args {
 	struct container_restore_opts o;
 	struct ckpt_cli_common common;
 	bool detach, no_subreaper, lazy_pages;
-	const char *lsm_profile, *lsm_mount_context, *parent_path;
+	const char *lsm_profile, *lsm_mount_context, *parent_path, *page_server;
 };
 
 /* After the restored init exits the container goes, as after `run`. */
@@ -24,15 +25,15 @@ static void restore_cleanup(const char *root, const char *id)
 		container_delete(c, true);
 }
 
-static int check_args(const struct restore_args *a)
+static int check_args(struct restore_args *a)
 {
 	int r = ckpt_cli_check_common(&a->common);
 
 	if (r < 0)
 		return r;
-	if (a->lazy_pages)
-		return err_set(ENOTSUP, "--lazy-pages: lazy migration is not supported yet");
-	return 0;
+	if (a->page_server && !a->lazy_pages)
+		return err_set(EINVAL, "--page-server needs --lazy-pages");
+	return a->lazy_pages ? lazy_dst_configure(a->page_server) : 0;
 }
 
 static int restore_and_wait(struct restore_args *a, struct global_opts *g, int *ret_code)
@@ -80,6 +81,7 @@ int cmd_restore(int argc, char **argv, struct global_opts *g)
 		{ "no-subreaper", NULL, OPT_BOOL, &a.no_subreaper, "disable the use of the subreaper used to reap reparented processes" },
 		{ "no-pivot", NULL, OPT_BOOL, &a.o.no_pivot, "do not use pivot root to jail process inside rootfs" },
 		{ "lazy-pages", NULL, OPT_BOOL, &a.lazy_pages, "use userfaultfd to lazily restore memory pages" },
+		{ "page-server", NULL, OPT_STR, &a.page_server, "ADDRESS:PORT of the source's page server (lazy; default: from the images)" },
 		{ "lsm-profile", NULL, OPT_STR, &a.lsm_profile, "Specify an LSM profile to be used during restore" },
 		{ "lsm-mount-context", NULL, OPT_STR, &a.lsm_mount_context, "Specify an LSM mount context to be used during restore" },
 		{ "parent-path", NULL, OPT_STR, &a.parent_path, "accepted (containerd sends it), ignored" },
@@ -93,6 +95,7 @@ int cmd_restore(int argc, char **argv, struct global_opts *g)
 		goto out;
 	a.o.id = argv[ind];
 	a.o.systemd_cgroup = g->systemd_cgroup;
+	a.o.lazy_pages = a.lazy_pages;
 	if ((r = check_args(&a)) < 0 || (r = restore_and_wait(&a, g, &code)) < 0)
 		r = cli_error(r);
 	else

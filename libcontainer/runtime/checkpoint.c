@@ -151,6 +151,7 @@ static int dump(struct ckpt *k)
 		.file_locks = k->o->file_locks,
 		.container_id = k->c->id,
 		.external_keys = keys,
+		.lazy_pages = k->o->lazy_pages,
 	};
 
 	external_keys(k, keys, &d.n_external_keys);

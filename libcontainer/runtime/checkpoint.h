@@ -20,6 +20,7 @@ struct container_checkpoint_opts {
 	const char *work_dir;    /* NULL: image_dir */
 	bool leave_running;
 	bool tcp_established, ext_unix_sk, shell_job, file_locks;
+	bool lazy_pages; /* serve memory from the frozen container (cr/lazy.h) */
 };
 
 /* Dump a running (or paused) container. Without leave_running the container
@@ -37,6 +38,7 @@ struct container_restore_opts {
 	bool no_pivot;
 	bool systemd_cgroup;
 	bool tcp_established, ext_unix_sk, shell_job, file_locks;
+	bool lazy_pages; /* memory from the page server (cr/lazy.h) */
 };
 
 /* Create the container from the bundle and rebuild the checkpointed tree in

@@ -178,6 +178,7 @@ static int engine(struct rst *s)
 		.ext_unix_sk = s->o->ext_unix_sk,
 		.shell_job = s->o->shell_job,
 		.file_locks = s->o->file_locks,
+		.lazy_pages = s->o->lazy_pages,
 	};
 	pid_t root_pid = 0;
 	int r;
