@@ -24,7 +24,9 @@ int cmd_delete(int argc, char **argv, struct global_opts *g)
 	/* runc: deleting a missing container with --force is not an error */
 	if (r == -ENOENT && force)
 		return 0;
-	if (r >= 0)
+	if (r == -ENOMSG && force)
+		r = container_remove_stale(g->root, argv[ind]);
+	else if (r >= 0)
 		r = container_delete(c, force);
 	return r < 0 ? cli_error(r) : 0;
 }

@@ -77,6 +77,9 @@ int container_create(const char *root, const struct container_create_opts *o,
 /* Load and lock an existing container ("container does not exist"). */
 int container_load(const char *root, const char *id, struct container **ret);
 void container_free(struct container *c);
+/* A state dir left by a create that was killed midway (no state.json, only
+ * create's own files): remove it. container_load() fails on one with -ENOMSG. */
+int container_remove_stale(const char *root, const char *id);
 static inline void container_freep(struct container **c) { if (*c) container_free(*c); }
 #define _cleanup_container_ __attribute__((cleanup(container_freep)))
 

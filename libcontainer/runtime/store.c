@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <ctype.h>
+#include <stdbool.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/json.h"
+#include "runtime/container-internal.h"
 #include "runtime/store.h"
 
 int container_validate_id(const char *id)
@@ -184,7 +186,7 @@ int store_open(struct container *c, const char *root, const char *id)
 		return r;
 	r = read_file_at(c->lock_fd, STORE_STATE_FILE, &text, NULL, 1 << 20);
 	if (r == -ENOENT)
-		return err_set(ENOENT, "container %s: %s has no %s: not a skua container "
+		return err_set(ENOMSG, "container %s: %s has no %s: not a skua container "
 			       "(or its creation failed)", id, c->dir, STORE_STATE_FILE);
 	if (r < 0)
 		return err_sys(-r, "container %s: reading %s/%s", id, c->dir, STORE_STATE_FILE);
@@ -312,4 +314,49 @@ int container_list(const char *root, char ***ret)
 	qsort(ids, n, sizeof(char *), cmp_str);
 	*ret = TAKE_PTR(ids);
 	return 0;
+}
+
+/* Only what create puts there before state.json exists. */
+static bool store_is_stale(int dfd)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd = dup(dfd);
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while ((de = readdir(d))) {
+		if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
+		    streq(de->d_name, STORE_EXEC_FIFO) ||
+		    strncmp(de->d_name, STORE_STATE_FILE ".tmp.", strlen(STORE_STATE_FILE) + 5) == 0)
+			continue;
+		return false;
+	}
+	return true;
+}
+
+int container_remove_stale(const char *root, const char *id)
+{
+	struct container *c = container_alloc();
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	r = store_open(c, root, id);
+	if (r == -ENOMSG) {
+		if (store_is_stale(c->lock_fd)) {
+			err_clear();
+			r = store_remove(c);
+		} else {
+			r = err_set(ENOTEMPTY, "container %s: %s is not a skua state dir, not removing it",
+				    id, c->dir);
+		}
+	} else if (r == 0) {
+		r = err_set(EEXIST, "container %s has a state: not stale", id);
+	}
+	container_free(c);
+	return r;
 }

@@ -155,3 +155,20 @@ function assert_clean() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"stopped"* ]]
 }
+
+@test "errors: delete -f clears what a killed create left, and nothing foreign" {
+	mkdir -p "$ROOT/lc-err-stale"
+	mkfifo "$ROOT/lc-err-stale/exec.fifo"
+	runc delete lc-err-stale
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"state.json"* ]]
+	runc delete -f lc-err-stale
+	[ "$status" -eq 0 ]
+	[ ! -e "$ROOT/lc-err-stale" ]
+	mkdir -p "$ROOT/lc-err-foreign2"
+	touch "$ROOT/lc-err-foreign2/precious"
+	runc delete -f lc-err-foreign2
+	[ "$status" -eq 1 ]
+	[ -e "$ROOT/lc-err-foreign2/precious" ]
+	rm -rf "$ROOT/lc-err-foreign2"
+}
