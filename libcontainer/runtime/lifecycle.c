@@ -98,8 +98,11 @@ int container_start(struct container *c)
 	if (load_bundle_config(c, &cfg) == 0) {
 		r = container_run_hooks(c, cfg, OCI_HOOK_POSTSTART, CONTAINER_RUNNING);
 		oci_config_free(cfg);
-		if (r < 0)
+		/* as runc: a container whose poststart failed does not run on */
+		if (r < 0) {
+			kill(c->pid, SIGKILL);
 			return r;
+		}
 	}
 	err_clear();
 	return 0;

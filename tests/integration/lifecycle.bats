@@ -284,6 +284,8 @@ function setup() {
 	runc start lc-psfail
 	[ "$status" -eq 1 ]
 	[[ "$output" == *poststart* ]]
+	# as runc, the container is killed
+	wait_for_status lc-psfail stopped
 }
 
 @test "lifecycle: no fd of skua leaks into the container" {
