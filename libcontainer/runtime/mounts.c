@@ -316,15 +316,32 @@ static int bind_mount(int rootfd, const char *bundle, const struct oci_mount *m)
 	return apply_propagation(rootfd, m, &fd);
 }
 
-/* In a user namespace without its own network namespace sysfs cannot be mounted: bind the host's. */
-static int sysfs_fallback(int fd, const struct oci_mount *m)
+/*
+ * In a user namespace some filesystems cannot be mounted fresh: sysfs
+ * without a network namespace of that user namespace, mqueue without its
+ * ipc namespace. The host's instance is bound instead, as runc and crun do.
+ */
+static const char *userns_fallback_source(const char *type)
+{
+	if (streq(type, "sysfs"))
+		return "/sys";
+	if (streq(type, "mqueue"))
+		return "/dev/mqueue";
+	return NULL;
+}
+
+static int bind_fallback(int rootfd, const struct oci_mount *m, const char *host, int *fd)
 {
 	char target[MOUNTS_FD_PATH_MAX];
+	int r;
 
-	mounts_fd_path(fd, target);
-	if (mount("/sys", target, NULL, MS_BIND | MS_REC, NULL) < 0)
+	mounts_fd_path(*fd, target);
+	if (mount(host, target, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return -errno;
-	return 0;
+	r = reopen(rootfd, m->destination, fd);
+	if (r < 0)
+		return r;
+	return mounts_setattr_fd(*fd, m->flags, 0, true);
 }
 
 static int fs_mount(int rootfd, const struct oci_mount *m, bool in_userns)
@@ -351,15 +368,10 @@ static int fs_mount(int rootfd, const struct oci_mount *m, bool in_userns)
 		mounts_data_drop_option(data, "gid");
 		r = mount(source, target, m->type, flags, data) < 0 ? -errno : 0;
 	}
-	if (r == -EPERM && streq(m->type, "sysfs") && in_userns) {
-		r = sysfs_fallback(fd, m);
-		if (r == 0) {
-			r = reopen(rootfd, m->destination, &fd);
-			if (r < 0)
-				return r;
-			r = mounts_setattr_fd(fd, m->flags, 0, true);
-		}
-	}
+	/* if the host has no instance to lend either, the EPERM is the answer */
+	if (r == -EPERM && in_userns && userns_fallback_source(m->type) &&
+	    bind_fallback(rootfd, m, userns_fallback_source(m->type), &fd) == 0)
+		r = 0;
 	if (r < 0)
 		return err_sys(-r, "mounting %s (%s) on %s", source, m->type, m->destination);
 	return apply_propagation(rootfd, m, &fd);
