@@ -10,7 +10,7 @@ BENCH_PKGS := crun runc hyperfine gnuplot-nox
 CC        ?= gcc
 BUILD     ?= build
 CFLAGS    ?= -O2 -g
-CFLAGS    += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
+override CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
              -Wno-unused-parameter -Wno-missing-field-initializers \
              -I. -Ilibcontainer -I$(BUILD)/proto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
