@@ -20,7 +20,7 @@ struct exec_args {
 	struct container_exec_opts o;
 	const char *cwd, *user, *process_json, *ignored;
 	struct opt_strv env, caps, gids, ignored_v;
-	bool tty, no_new_privs;
+	bool tty, no_new_privs, ignored_b;
 };
 
 static char **strv_dup(const char *const *v, size_t n)
@@ -195,7 +195,7 @@ int cmd_exec(int argc, char **argv, struct global_opts *g)
 		{ "process-label", NULL, OPT_STR, &a.ignored, "accepted, ignored (no SELinux)" },
 		{ "apparmor", NULL, OPT_STR, &a.ignored, "accepted, ignored (no AppArmor)" },
 		{ "cgroup", NULL, OPT_STRV, &a.ignored_v, "accepted, ignored" },
-		{ "ignore-paused", NULL, OPT_BOOL, &a.no_new_privs, NULL },
+		{ "ignore-paused", NULL, OPT_BOOL, &a.ignored_b, "accepted, ignored" },
 		{ NULL },
 	};
 	_cleanup_container_ struct container *c = NULL;
