@@ -25,7 +25,7 @@ R_REAPER=
 rc=0
 
 cleanup() {
-	[ -n "$MH_PID" ] && kill -9 "$MH_PID" 2>/dev/null && wait "$MH_PID" 2>/dev/null
+	[ -n "$MH_PID" ] && kill -9 "$MH_PID" 2>/dev/null
 	[ -n "$R_PID" ] && [ -e "/proc/$R_PID" ] && kill -9 "$R_PID" 2>/dev/null
 	kill_reaper
 	rm -rf "$BENCH_DIR"/engine-*
@@ -81,6 +81,7 @@ bench_size() {
 		exec setsid "$WL/memhog" "$mib"
 	) </dev/null >"$d/wd/out" 2>"$d/wd/err" &
 	MH_PID=$!
+	disown "$MH_PID"	# no "Killed" job report when the dump ends it
 	for ((i = 0; i < 1200; i++)); do
 		grep -qx ready "$d/wd/status" 2>/dev/null && break
 		gone "$MH_PID" && break
@@ -91,9 +92,13 @@ bench_size() {
 		return 1
 	fi
 
-	raw=$("$WL/rawmem" "$MH_PID" 2>&1)
-	row[raw_read]=$(echo "$raw" | awk '/^rawmem/ {printf "%.2f", $5}')
-	row[raw_write]=$(echo "$raw" | awk '/^rawmem/ {printf "%.2f", $9}')
+	# the machine is shared: take the best of a few raw runs (one for big sizes)
+	raw=
+	for ((i = 0; i < (mib > 1024 ? 1 : 3); i++)); do
+		raw+=$("$WL/rawmem" "$MH_PID" 2>&1)$'\n'
+	done
+	row[raw_read]=$(echo "$raw" | awk '/^rawmem/ && $5 > m {m = $5} END {if (m) printf "%.2f", m}')
+	row[raw_write]=$(echo "$raw" | awk '/^rawmem/ && $9 > m {m = $9} END {if (m) printf "%.2f", m}')
 	[ -n "${row[raw_read]}" ] || row[raw_read]=n/a
 	[ -n "${row[raw_write]}" ] || row[raw_write]=n/a
 
@@ -103,7 +108,6 @@ bench_size() {
 		return 1
 	fi
 	t1=$(now_ns)
-	wait "$MH_PID" 2>/dev/null
 	MH_PID=
 	row[dump_s]=$(awk "BEGIN {printf \"%.3f\", ($t1 - $t0) / 1e9}")
 	row[dump]=$(gbps "$bytes" $((t1 - t0)))
@@ -139,8 +143,8 @@ bench_size() {
 }
 
 echo "== engine: dump and restore of memhog vs raw /proc/PID/mem (GB/s = 1e9 bytes/s) =="
-printf '%-9s %9s %9s %7s %9s %9s %9s %7s %10s %7s\n' size raw-read dump ratio raw-write \
-	restore restore-s ratio frozen-ms verify
+printf '%-9s %9s %9s %7s %7s %9s %9s %9s %7s %10s %7s\n' size raw-read dump dump-s ratio \
+	raw-write restore restore-s ratio frozen-ms verify
 for mib in $SIZES; do
 	need=$((mib * 3 + 512))
 	if [ "$(avail_mib)" -lt "$need" ]; then
@@ -148,8 +152,8 @@ for mib in $SIZES; do
 		continue
 	fi
 	bench_size "$mib" || rc=1
-	printf '%-9s %9s %9s %7s %9s %9s %9s %7s %10s %7s\n' "${mib}MiB" "${row[raw_read]}" \
-		"${row[dump]}" "$(bench_ratio "${row[dump]}" "${row[raw_read]}")" "${row[raw_write]}" \
+	printf '%-9s %9s %9s %7s %7s %9s %9s %9s %7s %10s %7s\n' "${mib}MiB" "${row[raw_read]}" \
+		"${row[dump]}" "${row[dump_s]}" "$(bench_ratio "${row[dump]}" "${row[raw_read]}")" "${row[raw_write]}" \
 		"${row[restore]}" "${row[restore_s]}" \
 		"$(bench_ratio "${row[restore]}" "${row[raw_write]}")" "${row[frozen]}" "${row[verify]}"
 	[ -n "${row[note]}" ] && echo "          ${row[note]}"
