@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -188,11 +189,31 @@ static void *urgent_thread(void *arg)
 	return NULL;
 }
 
+/* SKUA_LAZY_BULK_MBPS caps the stream (MiB/s): a slow link, for tests and
+ * benchmarks. */
+static void pace(unsigned long long t0, uint64_t bytes)
+{
+	static long mbps = -1;
+
+	if (mbps < 0) {
+		const char *e = getenv("SKUA_LAZY_BULK_MBPS");
+		mbps = e ? atol(e) : 0;
+	}
+	if (mbps <= 0)
+		return;
+	unsigned long long due = t0 + bytes * 1000000000ULL / ((unsigned long long)mbps << 20);
+	unsigned long long now = now_ns();
+	if (due > now)
+		nanosleep(&(struct timespec){ (due - now) / 1000000000ULL, (due - now) % 1000000000ULL }, NULL);
+}
+
 static void *bulk_thread(void *arg)
 {
 	struct server *s = arg;
 	uint8_t *buf = malloc(CHUNK_MAX);
 	size_t chunk = CHUNK_MIN;
+	unsigned long long t0 = now_ns();
+	uint64_t sent = 0;
 	int r = buf ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < s->n_tasks && r >= 0; i++) {
@@ -204,6 +225,8 @@ static void *bulk_thread(void *arg)
 				r = send_range(s, s->bulk, 0, t->pid, at, nr, buf, &s->pages_zero);
 				s->pages_bulk += nr;
 				at += nr * PP_PAGE_SIZE;
+				sent += nr * PP_PAGE_SIZE;
+				pace(t0, sent);
 				if (chunk < CHUNK_MAX)
 					chunk *= 2;
 			}

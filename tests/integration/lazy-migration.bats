@@ -27,10 +27,12 @@ function teardown() {
 		kill -9 "$p" 2>/dev/null || true
 	done
 	teardown_containers
+	lz_roots_cleanup
 	lz_netns_cleanup
 }
 
 function lz_netns_cleanup() {
+	ip link del lz-veth-s 2>/dev/null || true
 	ip netns del lz-src 2>/dev/null || true
 	ip netns del lz-dst 2>/dev/null || true
 }
@@ -144,4 +146,151 @@ function pipes_scenario() {
 	check_pipes
 	jq -e '.complete' "$RWORK/stats-lazy"
 	grep -q "a restore connected" "$RWORK/lazy-pages.log"
+}
+
+# Two "hosts": network namespaces joined by a veth pair, each side with its
+# own state root. skua runs in them through nsenter --net (ip netns exec
+# would remount /sys and hide the cgroup trees).
+LZ_SRC_IP=10.213.77.1
+LZ_DST_IP=10.213.77.2
+
+function lz_netns_setup() {
+	lz_netns_cleanup
+	ip netns add lz-src
+	ip netns add lz-dst
+	ip link add lz-veth-s type veth peer name lz-veth-d
+	ip link set lz-veth-s netns lz-src
+	ip link set lz-veth-d netns lz-dst
+	ip -n lz-src addr add $LZ_SRC_IP/24 dev lz-veth-s
+	ip -n lz-dst addr add $LZ_DST_IP/24 dev lz-veth-d
+	ip -n lz-src link set lz-veth-s up
+	ip -n lz-dst link set lz-veth-d up
+	ip -n lz-src link set lo up
+	ip -n lz-dst link set lo up
+	SRC_ROOT=/run/skua-test-lazy-src
+	DST_ROOT=/run/skua-test-lazy-dst
+}
+
+function on_src() {
+	nsenter --net=/run/netns/lz-src -- "$SKUA_BIN" --root "$SRC_ROOT" "$@"
+}
+
+function on_dst() {
+	nsenter --net=/run/netns/lz-dst -- "$SKUA_BIN" --root "$DST_ROOT" "$@"
+}
+
+function lz_roots_cleanup() {
+	local root id
+	for root in ${SRC_ROOT:-} ${DST_ROOT:-}; do
+		[ -d "$root" ] || continue
+		for id in $("$SKUA_BIN" --root "$root" list -q 2>/dev/null); do
+			"$SKUA_BIN" --root "$root" delete -f "$id" >/dev/null 2>&1
+		done
+		rmdir "$root" 2>/dev/null || true
+	done
+}
+
+# memhog MiB in a container on the source side, ready.
+function memhog_on_src() {
+	add_workload memhog
+	update_config ".process.args = [\"/bin/memhog\", \"$1\"] | .root.readonly = false |
+		.process.env += [\"ZDTM_DIR=/tmp\"]"
+	on_src run -d lz-hog </dev/null >"$BATS_TEST_TMPDIR/src.out" 2>&1
+	retry 100 0.1 grep -q ready "$BATS_TEST_TMPDIR/src.out"
+	cat "$BATS_TEST_TMPDIR/src.out" >&2
+}
+
+function lazy_checkpoint_src() {
+	exec {lazy_r}<> <(:)
+	exec {lazy_w}>/proc/self/fd/$lazy_r
+	nsenter --net=/run/netns/lz-src -- "$SKUA_BIN" --root "$SRC_ROOT" checkpoint --lazy-pages \
+		--page-server "$LZ_SRC_IP:$LZ_PORT" --status-fd ${lazy_w} --work-path "$WORK" \
+		--image-path "$IMG" lz-hog >"$BATS_TEST_TMPDIR/cpt.out" 2>&1 &
+	cpt_pid=$!
+	local out
+	out=$(timeout 5 dd if=/proc/self/fd/${lazy_r} bs=1 count=1 2>/dev/null | od)
+	exec {lazy_w}>&- {lazy_r}>&-
+	out=$(echo $out)
+	show_logs
+	[ "$out" = "0000000 000000 0000001" ]
+}
+
+# Both "hosts" share this machine's cgroup tree: the copy takes another name
+# (the source's cgroup is frozen, then removed with it).
+@test "lazy: 512 MiB migrate between two network namespaces, the checksum holds" {
+	lz_netns_setup
+	memhog_on_src 512
+	lazy_checkpoint_src
+	# the images name the source's address: the destination dials it
+	on_dst restore -d --lazy-pages --image-path "$IMG" --work-path "$RWORK" lz-hog-dst \
+		</dev/null >"$BATS_TEST_TMPDIR/dst.out" 2>&1
+	show_logs
+	# touch all 512 MiB now, while the background stream still runs
+	on_dst kill lz-hog-dst USR1
+	run timeout 60 bash -c "until grep -q -e PASS -e FAIL '$BATS_TEST_TMPDIR/dst.out'; do sleep 0.2; done"
+	cat "$BATS_TEST_TMPDIR/dst.out" >&2
+	grep -q PASS "$BATS_TEST_TMPDIR/dst.out"
+	wait $cpt_pid
+	cpt_pid=
+	show_logs
+	cat "$RWORK/stats-lazy" >&2
+	jq -e '.complete and .faults > 0 and .pages_bulk_after_running > 0 and
+		.pages_total >= 131072' "$RWORK/stats-lazy"
+	# the source is gone
+	run "$SKUA_BIN" --root "$SRC_ROOT" state lz-hog
+	[ "$status" -eq 1 ]
+	lz_roots_cleanup
+}
+
+@test "lazy: the source dies mid-transfer: the copy is killed, and the logs say why" {
+	lz_netns_setup
+	memhog_on_src 256
+	export SKUA_LAZY_BULK_MBPS=32
+	lazy_checkpoint_src
+	on_dst restore -d --lazy-pages --image-path "$IMG" --work-path "$RWORK" lz-hog-dst \
+		</dev/null >"$BATS_TEST_TMPDIR/dst.out" 2>&1
+	pid=$("$SKUA_BIN" --root "$DST_ROOT" state lz-hog-dst | jq -r .pid)
+	kill -0 "$pid"
+	kill -9 $cpt_pid
+	wait $cpt_pid || true
+	cpt_pid=
+	run timeout 10 bash -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done"
+	[ "$status" -eq 0 ]
+	show_logs
+	grep -q "page server connection lost .*after [0-9]* of [0-9]* pages; killed the container" \
+		"$RWORK/lazy-pages.log"
+	grep -q "killed the container" "$RWORK/restore.log"
+	jq -e '.complete == false' "$RWORK/stats-lazy"
+	lz_roots_cleanup
+}
+
+@test "lazy: a destination without the secret is refused; the source times out and runs on" {
+	export SKUA_LAZY_TIMEOUT=4
+	update_config '.process.args = ["sh", "-c", "while true; do sleep 0.2; done"]'
+	__runc run -d lz-sec </dev/null >"$OUT" 2>&1
+	exec {lazy_r}<> <(:)
+	exec {lazy_w}>/proc/self/fd/$lazy_r
+	lazy_checkpoint lz-sec
+	cp -a "$IMG" "$BATS_TEST_TMPDIR/stolen"
+	head -c 32 /dev/urandom >"$BATS_TEST_TMPDIR/stolen/page-server.secret"
+	run "$SKUA_BIN" --root "$ROOT" restore -d --lazy-pages --image-path "$BATS_TEST_TMPDIR/stolen" \
+		--work-path "$RWORK" lz-thief </dev/null
+	echo "$output" >&2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused"* ]]
+	run "$SKUA_BIN" --root "$ROOT" state lz-thief
+	[ "$status" -eq 1 ]
+	# nobody with the secret came: the source gives up and thaws
+	run wait $cpt_pid
+	[ "$status" -eq 1 ]
+	cpt_pid=
+	show_logs
+	grep -q "refused a peer" "$WORK/dump.log"
+	grep -q "no destination connected" "$WORK/dump.log"
+	testcontainer lz-sec running
+	sleep 0.5
+	[ "$("$SKUA_BIN" --root "$ROOT" state lz-sec | jq -r .status)" = running ]
+	# and it really runs: not frozen
+	pid=$("$SKUA_BIN" --root "$ROOT" state lz-sec | jq -r .pid)
+	! grep -q FROZEN /sys/fs/cgroup/freezer/skua/lz-sec/freezer.state 2>/dev/null
 }
