@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/error.h"
@@ -60,15 +61,32 @@ static int freeze_cgroup(struct dump_ctx *ctx)
 	return seize_wait_all(ctx);
 }
 
+/* A zombie, or a tree that changed under the walk, is usually a moment's
+ * state (a parent about to reap, a fork in flight): let the tree run a
+ * little and try again before giving up. */
+#define FREEZE_ATTEMPTS 50
+#define FREEZE_RETRY_US 10000
+
+static int freeze_once(struct dump_ctx *ctx)
+{
+	return ctx->o->cgroup ? freeze_cgroup(ctx) : seize_tree(ctx);
+}
+
 int freeze_tree(struct dump_ctx *ctx)
 {
 	int r;
 
 	ctx->stats.freeze_start_ns = now_ns();
-	if (ctx->o->cgroup)
-		r = freeze_cgroup(ctx);
-	else
-		r = seize_tree(ctx);
+	for (int attempt = 1;; attempt++) {
+		r = freeze_once(ctx);
+		if (r != -EAGAIN || attempt == FREEZE_ATTEMPTS)
+			break;
+		seize_release(ctx);
+		freeze_thaw(ctx);
+		dump_ctx_free_tasks(ctx);
+		err_clear();
+		usleep(FREEZE_RETRY_US);
+	}
 	if (r < 0)
 		return err_wrap(r, "freezing the tree of pid %d", ctx->o->pid);
 	ctx->stats.frozen_ns = now_ns();

@@ -72,7 +72,9 @@ static int copy_run(struct pages_out *o, pid_t pid, uint64_t start, uint64_t end
 		if (n <= 0)
 			return err_sys(n < 0 ? errno : EIO, "reading memory of pid %d at 0x%llx", pid,
 				       (unsigned long long)at);
+		unsigned long long t0 = now_ns();
 		int r = img_write_raw(o->data, o->buf, n);
+		o->ctx->stats.memwrite_ns += now_ns() - t0;
 		if (r < 0)
 			return r;
 		at += n;

@@ -76,9 +76,11 @@ static int check_not_zombie(pid_t pid, pid_t tid)
 		return -ESRCH;
 	char *p = strrchr(buf, ')');
 	if (p && (p[2] == 'Z' || p[2] == 'X')) {
+		/* EAGAIN: freeze_tree() lets the tree run briefly so that its
+		 * parent can reap it, and tries again */
 		if (pid == tid)
-			return err_set(EBUSY, "pid %d is a zombie (exited, not yet reaped); "
-					      "a tree with zombies cannot be dumped", pid);
+			return err_set(EAGAIN, "pid %d is a zombie (exited, not reaped by its "
+					       "parent); a tree with zombies cannot be dumped", pid);
 		return -ESRCH; /* an exiting thread: gone for our purposes */
 	}
 	return 0;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
@@ -103,6 +104,15 @@ static void child_deleted(void)
 	snprintf(path, sizeof(path), "%s/gone", tmpdir);
 	sh->fds[0] = open(path, O_RDWR | O_CREAT, 0600);
 	unlink(path);
+	spin();
+}
+
+static void child_flock(void)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/locked", tmpdir);
+	sh->fds[0] = open(path, O_RDWR | O_CREAT, 0600);
+	flock(sh->fds[0], LOCK_EX);
 	spin();
 }
 
@@ -256,7 +266,7 @@ static void refused(void (*fn)(void), const char *name, const char *what)
 	pid_t pid = start(fn);
 	int r = dump_to(pid, name);
 	ok(r < 0, "%s: refused", name);
-	snprintf(want, sizeof(want), "fd %d of pid %d is %s", sh->fds[0], pid, what);
+	snprintf(want, sizeof(want), "fd %d of pid %d %s", sh->fds[0], pid, what);
 	if (!ok(strstr(err_msg(), want) != NULL, "%s: the message names fd and kind", name))
 		printf("#   got: %s\n#   want: %s\n", err_msg(), want);
 	ok(advancing(), "%s: the child runs on", name);
@@ -275,9 +285,14 @@ int main(void)
 		return 1;
 	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	test_many();
-	refused(child_established, "established", "an established TCP connection; use --tcp-established");
-	refused(child_deleted, "deleted", "a deleted file");
-	refused(child_unix, "unix", "a unix socket");
+	refused(child_established, "established", "is an established TCP connection; use --tcp-established");
+	refused(child_deleted, "deleted", "is a deleted file");
+	refused(child_unix, "unix", "is a unix socket");
+	refused(child_flock, "flock", "");
+	/* the file's path comes between fd and reason */
+	ok(strstr(err_msg(), "holds a file lock (FLOCK  ADVISORY  WRITE") ||
+	   strstr(err_msg(), "holds a file lock (FLOCK"), "flock: the lock is named");
+	ok(strstr(err_msg(), "use --file-locks") != NULL, "flock: the option is named");
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)

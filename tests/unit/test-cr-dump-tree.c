@@ -71,6 +71,15 @@ static void child_forker(void)
 	spin();
 }
 
+static void child_zombie_parent(void)
+{
+	pid_t p = fork();
+	if (p == 0)
+		_exit(0);
+	sh->grandchild = p; /* never reaped */
+	spin();
+}
+
 static void on_usr1(int sig)
 {
 	(void)sig;
@@ -229,6 +238,19 @@ static void test_forker(void)
 	ok(dead(gc), "both were killed");
 }
 
+static void test_zombie(void)
+{
+	_cleanup_close_ int dfd = -1;
+	char want[96];
+	pid_t pid = start(child_zombie_parent);
+	ok(dump_to(pid, "zombie", true, NULL, &dfd) < 0, "a tree holding a zombie is refused");
+	snprintf(want, sizeof(want), "pid %d is a zombie", sh->grandchild);
+	if (!ok(strstr(err_msg(), want) != NULL, "naming the zombie"))
+		printf("#   got: %s\n", err_msg());
+	ok(advancing(), "and runs on");
+	stop_child(pid);
+}
+
 static void test_signals(void)
 {
 	_cleanup_close_ int dfd = -1;
@@ -367,6 +389,7 @@ int main(void)
 	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	test_threads();
 	test_forker();
+	test_zombie();
 	test_signals();
 	test_restart();
 	test_pidns();
