@@ -280,6 +280,10 @@ static int create_cgroup(struct create_state *s)
 		return -ENOMEM;
 	if (s->cfg->linux_.has_resources && (r = cgroup_set(s->cg, &s->cfg->linux_.resources)) < 0)
 		return err_wrap(r, "setting cgroup resources");
+	/* the nodes of linux.devices are usable whatever the device rules say */
+	r = cgroup_allow_devices(s->cg, s->cfg->linux_.devices, s->cfg->linux_.n_devices);
+	if (r < 0)
+		return err_wrap(r, "allowing linux.devices in the cgroup");
 	return 0;
 }
 
