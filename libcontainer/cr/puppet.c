@@ -66,14 +66,15 @@ static int add_range(struct range **v, size_t *n, unsigned long s, unsigned long
 	return 0;
 }
 
-/* Our own mappings count as taken too: the anchor is a fork of us. */
-static int add_own_maps(struct range **v, size_t *n)
+/* The anchor's mappings count as taken too: every puppet is a fork of it. */
+static int add_anchor_maps(pid_t anchor, struct range **v, size_t *n)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
+	char path[64], line[512];
 
+	snprintf(path, sizeof(path), "/proc/%d/maps", anchor);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	if (!f)
-		return err_sys(errno, "reading /proc/self/maps");
+		return err_sys(errno, "reading %s", path);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long s, e;
 		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && add_range(v, n, s, e) < 0)
@@ -101,7 +102,7 @@ int puppet_pick_gadget(struct rst_ctx *c)
 		    add_range(&v, &n, mm->vdso_start, mm->vdso_start + 16 * RST_PAGE) < 0)
 			return -ENOMEM;
 	}
-	int r = add_own_maps(&v, &n);
+	int r = add_anchor_maps(c->anchor, &v, &n);
 	if (r < 0)
 		return r;
 	qsort(v, n, sizeof(*v), range_cmp);

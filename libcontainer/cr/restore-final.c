@@ -62,6 +62,12 @@ static int thread_state(struct rst_ctx *c, struct rst_thread *th)
 		if (ret < 0)
 			return (int)ret;
 	}
+	if (tc->has_robust_list && tc->robust_list) {
+		ret = PUPPET_CALL(c, tid, "set_robust_list", SYS_set_robust_list, tc->robust_list,
+				  tc->has_robust_list_len ? tc->robust_list_len : 24);
+		if (ret < 0)
+			return (int)ret;
+	}
 	if (tc->rseq && tc->rseq->rseq_abi_pointer) {
 		ret = PUPPET_CALL(c, tid, "rseq", SYS_rseq, tc->rseq->rseq_abi_pointer,
 				  tc->rseq->rseq_abi_size, 0, tc->rseq->signature);

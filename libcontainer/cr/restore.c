@@ -192,8 +192,8 @@ static int run(struct rst_ctx *c)
 	int r;
 
 	if ((r = step(c, "reading images", rst_images_load)) < 0 ||
-	    (r = step(c, "choosing the gadget address", puppet_pick_gadget)) < 0 ||
 	    (r = step(c, "making the root anchor", puppet_make_anchor)) < 0 ||
+	    (r = step(c, "choosing the gadget address", puppet_pick_gadget)) < 0 ||
 	    (r = step(c, "attaching the anchor", attach_anchor)) < 0 ||
 	    (r = step(c, "creating tasks", rst_pstree_create)) < 0 ||
 	    (r = step(c, "joining process groups", rst_pstree_groups)) < 0)

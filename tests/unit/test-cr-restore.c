@@ -15,12 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/error.h"
 #include "cr/cr.h"
 #include "cr/image.h"
+#include "core.pb-c.h"
 #include "inventory.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "tap.h"
@@ -358,6 +360,58 @@ static void test_parent_pages(void)
 	free(dir);
 }
 
+/* glibc registers a robust futex list per thread; a fork has none: it must
+ * come back from the image (the dump may not record it yet: put it in). */
+static void test_robust_list(void)
+{
+	int p[2];
+	struct report r0;
+	char key[64];
+	char *dir = make_dir();
+	void *head = NULL, *head_after = NULL;
+	size_t len = 0, len_after = 0;
+
+	if (pipe(p) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		quiet_fds(p[1]);
+		counter_loop(p[1], 0);
+	}
+	read_report(p[0], &r0, 5000);
+	ok(syscall(SYS_get_robust_list, pid, &head, &len) == 0 && head, "the child has a robust list");
+	pipe_key(p[1], key, sizeof(key));
+	is_int(dump(pid, dir), 0, "dump for the robust-list test");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	TaskCoreEntry *core = NULL;
+	if (img_read_one(dfd, CR_IMG_CORE, pid, &task_core_entry__descriptor, (ProtobufCMessage **)&core) == 0) {
+		ThreadCoreEntry *tc = core->threads[0];
+		if (!tc->has_robust_list) {
+			tc->has_robust_list = tc->has_robust_list_len = true;
+			tc->robust_list = (uintptr_t)head;
+			tc->robust_list_len = len;
+			img_write_one(dfd, CR_IMG_CORE, pid, &core->base);
+		}
+		task_core_entry__free_unpacked(core, NULL);
+	}
+	close(dfd);
+	struct cr_external ext = { .key = key, .fd = p[1] };
+	struct cr_restore_opts ro = { .image_dir = dir, .detach = true, .externals = &ext, .n_externals = 1 };
+	pid_t root = 0;
+	if (!is_int(cr_restore(&ro, &root, NULL), 0, "restore for the robust-list test"))
+		printf("# %s\n", err_msg());
+	ok(root > 0 && syscall(SYS_get_robust_list, root, &head_after, &len_after) == 0 &&
+		   head_after == head && len_after == len,
+	   "the restored thread has its robust list back (%p, %p)", head, head_after);
+	if (root > 0)
+		kill(root, SIGKILL);
+	reap_all();
+	close(p[0]), close(p[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -369,5 +423,6 @@ int main(void)
 	test_wait_status();
 	test_failure_cleans_up();
 	test_parent_pages();
+	test_robust_list();
 	return done_testing();
 }
