@@ -293,8 +293,12 @@ void lazy_rst_finish(struct rst_ctx *c, int r)
 	struct lazy_ctl_hdr h = { .magic = LAZY_CTL_MAGIC, .type = r < 0 ? LAZY_CTL_ABORT : LAZY_CTL_END };
 	_cleanup_close_ int init = -1;
 
+	char saved[2048];
+
 	if (ctl_fd < 0)
 		return;
+	/* the restore's own error is the one to report, not ours on the way out */
+	snprintf(saved, sizeof(saved), "%s", err_msg());
 	if (r >= 0) {
 		pid_t p = c->anchor_is_reaper ? c->anchor : c->tasks[0].host_pid;
 		init = sys_pidfd_open(p, 0);
@@ -305,4 +309,6 @@ void lazy_rst_finish(struct rst_ctx *c, int r)
 		log_error("%s", err_msg());
 	close(ctl_fd);
 	ctl_fd = -1;
+	if (r < 0)
+		err_set(-r, "%s", saved);
 }

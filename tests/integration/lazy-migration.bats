@@ -281,8 +281,9 @@ function lazy_checkpoint_src() {
 	run "$SKUA_BIN" --root "$ROOT" state lz-thief
 	[ "$status" -eq 1 ]
 	# nobody with the secret came: the source gives up and thaws
-	run wait $cpt_pid
-	[ "$status" -eq 1 ]
+	local st=0
+	wait $cpt_pid || st=$?
+	[ "$st" -eq 1 ]
 	cpt_pid=
 	show_logs
 	grep -q "refused a peer" "$WORK/dump.log"
