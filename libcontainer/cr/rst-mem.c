@@ -255,6 +255,23 @@ static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd,
 	return v->kind == VMA_KIND__VMA_ANON_SHARED ? shm_note(c, t, v) : 0;
 }
 
+/* madvise hints kept in the image, one bit per MADV_* value. A hint this
+ * kernel refuses (KSM off, say) costs behaviour, not correctness: warn. */
+static void advise(struct rst_ctx *c, struct rst_task *t, const VmaEntry *v)
+{
+	if (!v->has_madv || v->kind == VMA_KIND__VMA_VDSO || v->kind == VMA_KIND__VMA_VVAR ||
+	    v->kind == VMA_KIND__VMA_VSYSCALL)
+		return;
+	for (int b = 0; b < 32; b++) {
+		if (!(v->madv & (1u << b)))
+			continue;
+		long ret = PUPPET_CALL(c, t->host_pid, "madvise", SYS_madvise, v->start, v->end - v->start, b);
+		if (ret < 0)
+			log_warn("pid %d: madvise(0x%llx, %d): %s", t->pid, (unsigned long long)v->start, b,
+				 err_msg());
+	}
+}
+
 static int map_vmas(struct rst_ctx *c, struct rst_task *t)
 {
 	long fd = -1;
@@ -264,6 +281,8 @@ static int map_vmas(struct rst_ctx *c, struct rst_task *t)
 	for (size_t i = 0; i < t->mm->n_vmas && r >= 0; i++) {
 		VmaEntry *v = t->mm->vmas[i];
 		r = map_vma(c, t, v, &fd, &fd_path);
+		if (r >= 0)
+			advise(c, t, v);
 		if (r < 0)
 			r = err_wrap(r, "mapping 0x%llx-0x%llx", (unsigned long long)v->start,
 				     (unsigned long long)v->end);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -134,8 +135,34 @@ static void reap_all(void)
 		;
 }
 
+/* Does pid's VMA at addr carry the VmFlags flag (two letters)? */
+static int vma_has_flag(pid_t pid, void *addr, const char *flag)
+{
+	char path[64], line[512], want[32];
+	int in = 0, found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, want, strlen(want)))
+			in = 1;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			found = strstr(line, flag) != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 static void test_counter(void)
 {
+	/* a hinted mapping the child inherits: the hint must come back */
+	void *hinted = mmap(NULL, 1 << 21, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	madvise(hinted, 1 << 21, MADV_HUGEPAGE);
 	int p[2];
 	struct report before, after;
 	char key[64];
@@ -169,6 +196,8 @@ static void test_counter(void)
 	   (unsigned long long)before.counter, (unsigned long long)after.counter);
 	ok(got == 0 && after.ok, "its memory pattern is intact");
 	is_int(got == 0 ? after.pid : -1, before.pid, "it has its dumped pid in its namespace");
+	is_int(root > 0 ? vma_has_flag(root, hinted, " hg") : -1, 1, "a MADV_HUGEPAGE hint comes back");
+	munmap(hinted, 1 << 21);
 	if (root > 0)
 		kill(root, SIGKILL);
 	reap_all();
