@@ -129,6 +129,16 @@ static int fill_external(const struct fd_obj *f, FileEntry *e)
 	return e->external->key ? 0 : err_set(ENOMEM, "out of memory");
 }
 
+/* An object shared with the world outside the tree. When the caller named
+ * the externals it will hand back, anything else cannot be reconnected. */
+static int fill_outside(struct dump_ctx *ctx, const struct fd_obj *f, FileEntry *e, const char *what)
+{
+	if (ctx->o->n_external_keys)
+		return err_set(ENOTSUP, FD_FMT " is %s (%s) shared with a process outside the tree; "
+					"not supported", FD_ARGS(f), what, f->link);
+	return fill_external(f, e);
+}
+
 static int fill_path(const struct fd_obj *f, FileEntry *e, FileKind kind)
 {
 	size_t len = strlen(f->link);
@@ -198,7 +208,7 @@ static int classify(struct dump_ctx *ctx, const struct fd_obj *f, FileEntry *e)
 		return fill_external(f, e);
 	if (!strncmp(f->link, "pipe:", 5)) {
 		if (!pipe_has_peer(ft, f))
-			return fill_external(f, e);
+			return fill_outside(ctx, f, e, "a pipe");
 		return files_pipe_fill(ft, f, e);
 	}
 	if (!strncmp(f->link, "socket:", 7))
@@ -217,7 +227,7 @@ static int classify(struct dump_ctx *ctx, const struct fd_obj *f, FileEntry *e)
 			return err_set(ENOTSUP, FD_FMT " is a pty master (%s); not supported",
 				       FD_ARGS(f), f->link);
 		if (is_tty(&f->st))
-			return fill_external(f, e);
+			return fill_outside(ctx, f, e, "a terminal");
 		return fill_path(f, e, FILE_KIND__FILE_CHR);
 	case S_IFIFO:
 		return err_set(ENOTSUP, FD_FMT " is a named pipe %s; not supported", FD_ARGS(f), f->link);

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -260,6 +261,64 @@ static void test_many(void)
 	stop_child(pid);
 }
 
+static int outside_pipe[2];
+
+/* Nothing but /dev/null and the pipe: the test's own stdio may be pipes. */
+static void child_outside_pipe(void)
+{
+	int nul = open("/dev/null", O_RDWR);
+	for (int fd = 0; fd < 3; fd++)
+		dup2(nul, fd);
+	int w = dup2(outside_pipe[1], 10);
+	syscall(SYS_close_range, 11, ~0U, 0);
+	for (int fd = 3; fd < 10; fd++)
+		close(fd);
+	sh->fds[0] = w;
+	spin();
+}
+
+/* A pipe to the outside is external; once the caller names its externals,
+ * only those are. */
+static void test_externals(void)
+{
+	char link[64], path[64], dir[128];
+	struct dumped d;
+	if (pipe(outside_pipe) < 0)
+		return;
+	pid_t pid = start(child_outside_pipe);
+	close(outside_pipe[1]);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, sh->fds[0]);
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+
+	is_int(dump_to(pid, "ext-any"), 0, "no externals named: a pipe to the outside is dumped");
+	load("ext-any", pid, &d);
+	const FileEntry *f = file_of(&d, sh->fds[0]);
+	ok(f && f->kind == FILE_KIND__FILE_EXTERNAL && streq(f->external->key, link),
+	   "as an external keyed %s", link);
+	unload(&d);
+
+	const char *other[] = { "pipe:[1]" };
+	struct cr_dump_opts o = { .pid = pid, .leave_running = true, .image_dir = dir,
+				  .external_keys = other, .n_external_keys = 1 };
+	snprintf(dir, sizeof(dir), "%s/ext-other", tmpdir);
+	err_clear();
+	ok(cr_dump(&o) < 0 && strstr(err_msg(), "shared with a process outside the tree"),
+	   "externals named, not this one: refused");
+	const char *mine[] = { link };
+	o.external_keys = mine;
+	snprintf(dir, sizeof(dir), "%s/ext-mine", tmpdir);
+	if (!is_int(cr_dump(&o), 0, "externals named, this one among them: dumped"))
+		printf("#   %s\n", err_msg());
+	load("ext-mine", pid, &d);
+	f = file_of(&d, sh->fds[0]);
+	ok(f && f->kind == FILE_KIND__FILE_EXTERNAL, "as an external");
+	unload(&d);
+	ok(advancing(), "the child runs on");
+	stop_child(pid);
+	close(outside_pipe[0]);
+}
+
 static void refused(void (*fn)(void), const char *name, const char *what)
 {
 	char want[160];
@@ -285,6 +344,7 @@ int main(void)
 		return 1;
 	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	test_many();
+	test_externals();
 	refused(child_established, "established", "is an established TCP connection; use --tcp-established");
 	refused(child_deleted, "deleted", "is a deleted file");
 	refused(child_unix, "unix", "is a unix socket");
