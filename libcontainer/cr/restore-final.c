@@ -35,9 +35,10 @@
 #define ERESTARTNOHAND 514
 #define ERESTART_RESTARTBLOCK 516
 
-static int thread_state(struct rst_ctx *c, struct rst_thread *th)
+static int thread_state(struct rst_ctx *c, struct rst_thread *th, const char *fallback_name)
 {
 	ThreadCoreEntry *tc = th->core;
+	const char *comm = tc->comm && *tc->comm ? tc->comm : fallback_name;
 	pid_t tid = th->host_tid;
 	unsigned long addr;
 	long ret;
@@ -74,9 +75,9 @@ static int thread_state(struct rst_ctx *c, struct rst_thread *th)
 		if (ret < 0)
 			return (int)ret;
 	}
-	if (tc->comm && *tc->comm) {
+	if (comm && *comm) {
 		char name[16] = "";
-		strncpy(name, tc->comm, sizeof(name) - 1);
+		strncpy(name, comm, sizeof(name) - 1);
 		r = puppet_scratch_put(c, tid, 0, name, sizeof(name), &addr);
 		if (r < 0)
 			return r;
@@ -90,7 +91,7 @@ static int thread_state(struct rst_ctx *c, struct rst_thread *th)
 int rst_thread_state(struct rst_ctx *c, struct rst_task *t)
 {
 	for (size_t i = 0; i < t->n_threads; i++) {
-		int r = thread_state(c, &t->threads[i]);
+		int r = thread_state(c, &t->threads[i], i == 0 ? t->core->comm : NULL);
 		if (r < 0)
 			return err_wrap(r, "thread %d", t->threads[i].tid);
 	}
