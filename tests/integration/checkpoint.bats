@@ -318,3 +318,54 @@ function check_pipes() {
 	runc state ck-fg
 	[ "$status" -eq 1 ]
 }
+
+@test "checkpoint and restore with Podman's and containerd's command lines" {
+	run_detached ck-podman
+	# Podman pre-creates dump.log in the work dir and sends --leave-running twice
+	mkdir -p "$WORK"
+	echo "podman was here" >"$WORK/dump.log"
+	runc checkpoint --image-path "$WORK/checkpoint" --work-path "$WORK" --leave-running \
+		--leave-running --tcp-established --file-locks ck-podman
+	show_logs
+	[ "$status" -eq 0 ]
+	grep -q "podman was here" "$WORK/dump.log"
+	[ -e "$WORK/checkpoint/inventory.img" ] && [ -e "$WORK/stats-dump" ]
+	runc delete -f ck-podman
+	[ "$status" -eq 0 ]
+	__runc restore --bundle "$BUNDLE" --pid-file "$BATS_TEST_TMPDIR/podman.pid" --detach \
+		--image-path "$WORK/checkpoint" --work-path "$WORK" ck-podman </dev/null >>"$OUT" 2>&1
+	testcontainer ck-podman running
+	[ "$(cat "$BATS_TEST_TMPDIR/podman.pid")" = "$(init_pid ck-podman)" ]
+	[ -e "$WORK/stats-restore" ]
+
+	# containerd: JSON log, single-dash flags, the bundle from elsewhere
+	local log="$BATS_TEST_TMPDIR/log.json"
+	runc --log "$log" --log-format json checkpoint --image-path "$IMG" --work-path "$WORK" ck-podman
+	[ "$status" -eq 0 ]
+	cd /
+	"$SKUA_BIN" --root "$ROOT" --log "$log" --log-format json restore --image-path "$IMG" \
+		--work-path "$WORK" --detach --pid-file "$BATS_TEST_TMPDIR/init.pid" -no-subreaper \
+		--bundle "$BUNDLE" ck-ctrd </dev/null >>"$OUT" 2>&1
+	testcontainer ck-ctrd running
+	[ "$(cat "$BATS_TEST_TMPDIR/init.pid")" = "$(init_pid ck-ctrd)" ]
+
+	# a failure is the last JSON error line of the log
+	runc --log "$log" --log-format json restore --image-path "$BATS_TEST_TMPDIR/nothing" \
+		--bundle "$BUNDLE" ck-ctrd2
+	[ "$status" -eq 1 ]
+	tail -n1 "$log" | jq -e '.level == "error" and (.msg | contains("holds no checkpoint"))'
+}
+
+@test "checkpoint --leave-running of a paused container leaves it paused" {
+	run_detached ck-paused
+	runc pause ck-paused
+	[ "$status" -eq 0 ]
+	checkpoint --leave-running ck-paused
+	show_logs
+	[ "$status" -eq 0 ]
+	testcontainer ck-paused paused
+	runc resume ck-paused
+	[ "$status" -eq 0 ]
+	restore_detached ck-paused-copy
+	testcontainer ck-paused-copy running
+}
