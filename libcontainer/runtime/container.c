@@ -132,12 +132,13 @@ enum container_status container_status(struct container *c)
 
 	if (!container_init_alive(c))
 		return CONTAINER_STOPPED;
-	fifo = store_path(c, STORE_EXEC_FIFO);
-	if (fifo && access(fifo, F_OK) == 0)
-		return CONTAINER_CREATED;
+	/* as runc: a frozen container is paused, even before start */
 	if (container_cgroup(c, &cg) == 0 && cgroup_is_frozen(cg, &frozen) == 0 && frozen)
 		return CONTAINER_PAUSED;
 	err_clear();
+	fifo = store_path(c, STORE_EXEC_FIFO);
+	if (fifo && access(fifo, F_OK) == 0)
+		return CONTAINER_CREATED;
 	return CONTAINER_RUNNING;
 }
 

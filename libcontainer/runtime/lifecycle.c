@@ -86,6 +86,8 @@ int container_start(struct container *c)
 
 	if (s == CONTAINER_STOPPED)
 		return err_set(EINVAL, "cannot start a container that has stopped");
+	if (s == CONTAINER_PAUSED)
+		return err_set(EINVAL, "cannot start a paused container");
 	if (s != CONTAINER_CREATED)
 		return err_set(EINVAL, "cannot start an already running container");
 	fifo = store_path(c, STORE_EXEC_FIFO);
@@ -183,10 +185,11 @@ int container_delete(struct container *c, bool force)
 
 int container_pause(struct container *c)
 {
+	enum container_status s = container_status(c);
 	struct cgroup *cg;
 	int r;
 
-	if (container_status(c) != CONTAINER_RUNNING)
+	if (s != CONTAINER_RUNNING && s != CONTAINER_CREATED)
 		return err_set(EINVAL, "container not running");
 	r = container_cgroup(c, &cg);
 	if (r < 0)

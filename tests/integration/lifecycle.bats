@@ -384,3 +384,20 @@ function setup() {
 	[ "${lines[0]}" = 0 ]
 	[[ "${lines[1]}" == *100000*65536* ]]
 }
+
+@test "lifecycle: a created container can be paused, resumed, then started" {
+	runc_bg create lc-pausec
+	[ "$status" -eq 0 ]
+	runc pause lc-pausec
+	[ "$status" -eq 0 ]
+	testcontainer lc-pausec paused
+	runc start lc-pausec
+	[ "$status" -eq 1 ]
+	[[ "$output" == *paused* ]]
+	runc resume lc-pausec
+	[ "$status" -eq 0 ]
+	testcontainer lc-pausec created
+	runc start lc-pausec
+	[ "$status" -eq 0 ]
+	testcontainer lc-pausec running
+}
