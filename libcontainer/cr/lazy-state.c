@@ -5,7 +5,8 @@
  * copy won) or ENOENT (the range was unmapped) is normal: the page counts as
  * done. EAGAIN means the address space changed under us (mremap, munmap,
  * MADV_DONTNEED in flight): the events must be read before copying again,
- * or we would write old data into a range the task just dropped. ESRCH: the
+ * or we would write old data into a range the task just dropped (a copy
+ * that stopped part way also says EAGAIN, with the bytes it did). ESRCH: the
  * task is gone.
  */
 #include <errno.h>
@@ -208,6 +209,15 @@ static int place(struct hstate *s, size_t idx, uint64_t dst, const uint8_t *data
 		int e = errno;
 		if (done > 0) {
 			*(data ? &s->copied : &s->zeroed) += done / PG;
+			/* a partial copy says EAGAIN: go on after what was done,
+			 * the next try names the page that stopped it */
+			if (e == EAGAIN) {
+				dst += done;
+				len -= done;
+				if (data)
+					data += done;
+				continue;
+			}
 		} else {
 			done = 0;
 		}
