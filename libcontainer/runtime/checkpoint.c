@@ -115,6 +115,8 @@ static int save_extras(struct ckpt *k)
 	if ((r = save_tmpfs(k)) < 0)
 		return r;
 	k->meta.paused = k->was_paused;
+	for (int i = 0; i < 3; i++)
+		k->meta.stdio_tty[i] = ckpt_fd_is_tty(pid, i);
 	return ckpt_meta_write(k->o->image_dir, &k->meta);
 }
 

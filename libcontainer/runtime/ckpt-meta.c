@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -10,6 +12,20 @@
 #include "base/fd.h"
 #include "base/json.h"
 #include "runtime/ckpt-meta.h"
+
+bool ckpt_fd_is_tty(pid_t pid, int fd)
+{
+	char path[64];
+	struct stat st;
+	unsigned int ma;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	if (stat(path, &st) < 0 || !S_ISCHR(st.st_mode))
+		return false;
+	ma = major(st.st_rdev);
+	/* pts slaves, tty/console; not /dev/ptmx (5:2) */
+	return (ma >= 136 && ma <= 143) || ma == 4 || (ma == 5 && minor(st.st_rdev) != 2);
+}
 
 int ckpt_descriptors_collect(pid_t pid, char *ret[3])
 {
@@ -135,6 +151,11 @@ int ckpt_meta_write(const char *dir, const struct ckpt_meta *m)
 	json_gen_kv_str(g, "hostname", m->hostname);
 	json_gen_kv_str(g, "netFile", m->net_file);
 	json_gen_kv_bool(g, "paused", m->paused);
+	json_gen_str(g, "stdioTty");
+	yajl_gen_array_open(g);
+	for (int i = 0; i < 3; i++)
+		yajl_gen_bool(g, m->stdio_tty[i]);
+	yajl_gen_array_close(g);
 	json_gen_str(g, "tmpfs");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < m->n_tmpfs; i++) {
@@ -212,6 +233,9 @@ int ckpt_meta_read(const char *dir, struct ckpt_meta *ret)
 	}
 	if (json_get_bool(v, "paused", "paused", &paused) == 0)
 		m.paused = paused;
+	yajl_val tty = json_get(v, "stdioTty");
+	for (size_t i = 0; tty && YAJL_IS_ARRAY(tty) && i < 3 && i < tty->u.array.len; i++)
+		m.stdio_tty[i] = YAJL_IS_TRUE(tty->u.array.values[i]);
 	err_clear();
 	*ret = m;
 	return 0;

@@ -26,8 +26,12 @@ struct ckpt_meta {
 	char *hostname;    /* NULL: the container shares the host's UTS ns */
 	char *net_file;    /* NULL: the container shares the host's net ns */
 	bool paused;       /* frozen by `pause` when dumped */
+	bool stdio_tty[3]; /* fd 0-2 of the init were a terminal (process.terminal) */
 	struct ckpt_tmpfs *tmpfs; size_t n_tmpfs;
 };
+
+/* Is this fd of pid a terminal (pts, tty or console char device)? */
+bool ckpt_fd_is_tty(pid_t pid, int fd);
 
 /* The link text of /proc/PID/fd/{0,1,2} ("" for a closed fd); malloc'd. */
 int ckpt_descriptors_collect(pid_t pid, char *ret[3]);

@@ -14,6 +14,7 @@
  *
  * Any failure removes the new container: nothing is left behind.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/log.h"
+#include "base/syscall.h"
 #include "cr/cr.h"
 #include "runtime/checkpoint.h"
 #include "runtime/ckpt-meta.h"
@@ -38,6 +40,7 @@ struct rst {
 	struct ckpt_meta meta;
 	char *desc[3];
 	struct container *c;
+	int tty_fd;         /* the new pty slave, for stdio that was a terminal */
 	bool engine_logged; /* cr_restore wrote its error to restore.log */
 };
 
@@ -164,6 +167,41 @@ static int restore_extras(struct rst *s)
 	return 0;
 }
 
+/* A terminal container: create made a new pty, sent its master to
+ * --console-socket and left the slave open in the init. Take the slave, so
+ * the engine hands it to the tree where the dump had the old terminal. */
+static int take_init_tty(struct rst *s)
+{
+	pid_t pid = s->c->pid;
+	char path[64];
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_close_ int pidfd = -1;
+	struct dirent *e;
+
+	if (!s->meta.stdio_tty[0] && !s->meta.stdio_tty[1] && !s->meta.stdio_tty[2])
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return err_sys(errno, "listing %s", path);
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (e->d_name[0] == '.' || !ckpt_fd_is_tty(pid, fd))
+			continue;
+		pidfd = sys_pidfd_open(pid, 0);
+		if (pidfd < 0)
+			return err_sys(errno, "pidfd_open(%d)", pid);
+		s->tty_fd = sys_pidfd_getfd(pidfd, fd, 0);
+		if (s->tty_fd < 0)
+			return err_sys(errno, "taking the new terminal (fd %d) from the init", fd);
+		log_info("stdio: the new terminal (fd %d of the init) replaces the dumped one", fd);
+		return 0;
+	}
+	log_warn("the checkpointed init had a terminal, the new container has none "
+		 "(process.terminal false): it gets restore's stdio");
+	return 0;
+}
+
 static int engine(struct rst *s)
 {
 	struct cr_external ext[3];
@@ -183,9 +221,11 @@ static int engine(struct rst *s)
 	pid_t root_pid = 0;
 	int r;
 
-	for (int i = 0; i < 3; i++)
-		if (s->desc[i][0] && fcntl(i, F_GETFD) >= 0)
-			ext[ro.n_externals++] = (struct cr_external){ .key = s->desc[i], .fd = i };
+	for (int i = 0; i < 3; i++) {
+		int fd = s->meta.stdio_tty[i] && s->tty_fd >= 0 ? s->tty_fd : i;
+		if (s->desc[i][0] && fcntl(fd, F_GETFD) >= 0)
+			ext[ro.n_externals++] = (struct cr_external){ .key = s->desc[i], .fd = fd };
+	}
 	/* cr_restore writes its own steps to restore.log */
 	log_step_close();
 	r = cr_restore(&ro, &root_pid, NULL);
@@ -208,6 +248,8 @@ static int run(struct rst *s, const char *root)
 		return r;
 	if ((r = restore_extras(s)) < 0)
 		return err_wrap(r, "restoring the container's state");
+	if ((r = take_init_tty(s)) < 0)
+		return r;
 	if ((r = engine(s)) < 0)
 		return r;
 	if (s->o->pid_file && (r = container_write_pid_file(s->o->pid_file, s->c->pid)) < 0)
@@ -219,7 +261,7 @@ static int run(struct rst *s, const char *root)
 int container_restore(const char *root, const struct container_restore_opts *o,
 		      struct container **ret)
 {
-	struct rst s = { .o = o };
+	struct rst s = { .o = o, .tty_fd = -1 };
 	int r;
 
 	if (!o->image_dir)
@@ -246,6 +288,8 @@ int container_restore(const char *root, const struct container_restore_opts *o,
 		err_set(-r, "%s", saved);
 	}
 	log_step_close();
+	if (s.tty_fd >= 0)
+		close(s.tty_fd);
 	ckpt_meta_free(&s.meta);
 	ckpt_descriptors_free(s.desc);
 	if (r >= 0)

@@ -21,6 +21,7 @@ function teardown() {
 	done
 	teardown_containers
 	rmdir /sys/fs/cgroup/*/ck-other 2>/dev/null || true
+	[ -z "${RECVTTY_PID:-}" ] || kill "$RECVTTY_PID" 2>/dev/null || true
 }
 
 # run -d with stdio away from bats' own pipes
@@ -368,4 +369,33 @@ function check_pipes() {
 	[ "$status" -eq 0 ]
 	restore_detached ck-paused-copy
 	testcontainer ck-paused-copy running
+}
+
+@test "checkpoint and restore with a terminal (--console-socket), as runc's simple_cr" {
+	update_config '.process.terminal = true
+		| .process.args = ["sh", "-c", "i=0; while true; do i=$((i + 1)); echo tick $i; usleep 100000; done"]'
+	local sock="$BATS_TEST_TMPDIR/tty.sock"
+	start_recvtty "$sock" >"$BATS_TEST_TMPDIR/tty1.out"
+	__runc run -d --console-socket "$sock" ck-tty </dev/null >>"$OUT" 2>&1
+	testcontainer ck-tty running
+	retry 50 0.1 grep -q "tick 5" "$BATS_TEST_TMPDIR/tty1.out"
+	for n in 2 3; do
+		checkpoint ck-tty
+		show_logs
+		[ "$status" -eq 0 ]
+		jq -e '.stdioTty == [true, true, true]' "$IMG/container.json"
+		before=$(grep -o "tick [0-9]*" "$BATS_TEST_TMPDIR/tty$((n - 1)).out" | tail -n1 | cut -d' ' -f2)
+		rm -f "$sock"
+		start_recvtty "$sock" >"$BATS_TEST_TMPDIR/tty$n.out"
+		__runc restore -d --console-socket "$sock" --image-path "$IMG" --work-path "$WORK" ck-tty \
+			</dev/null >>"$OUT" 2>&1
+		show_logs
+		testcontainer ck-tty running
+		# the ticks continue on the new terminal
+		retry 50 0.1 grep -q "tick" "$BATS_TEST_TMPDIR/tty$n.out"
+		first=$(grep -m1 -o "tick [0-9]*" "$BATS_TEST_TMPDIR/tty$n.out" | cut -d' ' -f2)
+		echo "before $before first $first" >&2
+		[ "$first" -gt "$before" ]
+		rm -rf "$IMG"
+	done
 }
