@@ -48,7 +48,7 @@ static int make_stand_in(struct rst_ctx *c)
 {
 	pid_t ppid = c->inv->has_root_ppid ? (pid_t)c->inv->root_ppid : (pid_t)c->tasks[0].pst->ppid;
 
-	if (!c->anchor_is_reaper || ppid <= 1)
+	if (!c->anchor_is_reaper || ppid <= 1 || rst_task_by_pid(c, ppid))
 		return 0;
 	struct user_regs_struct regs;
 	int r = puppet_clone(c, c->anchor, 0, ppid, SIGCHLD, &c->parent_host);
