@@ -5,7 +5,7 @@
 #include "base/error.h"
 #include "src/ckpt-cli.h"
 
-int ckpt_cli_check_common(const struct ckpt_cli_common *c)
+int ckpt_cli_check_common(const struct ckpt_cli_common *c, bool *ret_empty_netns)
 {
 	static const char *const modes[] = { "soft", "full", "strict", "ignore" };
 	bool ok = !c->manage_cgroups_mode;
@@ -18,5 +18,6 @@ int ckpt_cli_check_common(const struct ckpt_cli_common *c)
 		if (!streq(c->empty_ns.v[i], "network"))
 			return err_set(EINVAL, "--empty-ns %s: only \"network\" is supported",
 				       c->empty_ns.v[i]);
+	*ret_empty_netns = c->empty_ns.n > 0;
 	return 0;
 }

@@ -20,7 +20,7 @@ struct ckpt_cli_common {
 	  "create a namespace, but don't restore its properties" },                                \
 	{ "auto-dedup", NULL, OPT_BOOL, &(c).auto_dedup, "enable auto deduplication of memory images" }
 
-/* 0, or -EINVAL with runc's message. */
-int ckpt_cli_check_common(const struct ckpt_cli_common *c);
+/* 0, or -EINVAL with runc's message; *ret_empty_netns for --empty-ns network. */
+int ckpt_cli_check_common(const struct ckpt_cli_common *c, bool *ret_empty_netns);
 
 #endif

@@ -55,7 +55,7 @@ static int check_args(struct ckpt_args *a)
 
 	if (a->status_fd && (r = check_status_fd(a->status_fd)) < 0)
 		return r;
-	if ((r = ckpt_cli_check_common(&a->common)) < 0)
+	if ((r = ckpt_cli_check_common(&a->common, &a->o.empty_netns)) < 0)
 		return r;
 	if (a->pre_dump)
 		return err_set(ENOTSUP, "pre-dump is not supported yet");

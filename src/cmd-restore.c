@@ -27,7 +27,7 @@ static void restore_cleanup(const char *root, const char *id)
 
 static int check_args(struct restore_args *a)
 {
-	int r = ckpt_cli_check_common(&a->common);
+	int r = ckpt_cli_check_common(&a->common, &a->o.empty_netns);
 
 	if (r < 0)
 		return r;

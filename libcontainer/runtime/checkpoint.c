@@ -103,7 +103,7 @@ static int save_extras(struct ckpt *k)
 		return r;
 	if ((r = ckpt_own_ns(pid, "net", &own)) < 0)
 		return r;
-	if (own) {
+	if (own && !k->o->empty_netns) {
 		_cleanup_free_ char *path = NULL;
 		if (asprintf(&path, "%s/%s", k->o->image_dir, CKPT_NET_FILE) < 0)
 			return -ENOMEM;

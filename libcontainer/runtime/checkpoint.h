@@ -20,6 +20,7 @@ struct container_checkpoint_opts {
 	const char *work_dir;    /* NULL: image_dir */
 	bool leave_running;
 	bool tcp_established, ext_unix_sk, shell_job, file_locks;
+	bool empty_netns;        /* --empty-ns network: the net ns is not saved */
 	bool lazy_pages; /* serve memory from the frozen container (cr/lazy.h) */
 };
 
@@ -38,6 +39,7 @@ struct container_restore_opts {
 	bool no_pivot;
 	bool systemd_cgroup;
 	bool tcp_established, ext_unix_sk, shell_job, file_locks;
+	bool empty_netns;           /* --empty-ns network: leave the new net ns as created */
 	bool lazy_pages; /* memory from the page server (cr/lazy.h) */
 };
 

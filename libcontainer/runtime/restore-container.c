@@ -146,7 +146,7 @@ static int restore_extras(struct rst *s)
 		if (own && (r = ckpt_hostname_set(pid, s->meta.hostname)) < 0)
 			return r;
 	}
-	if (s->meta.net_file) {
+	if (s->meta.net_file && !s->o->empty_netns) {
 		_cleanup_free_ char *path = NULL;
 		if ((r = ckpt_own_ns(pid, "net", &own)) < 0)
 			return r;
