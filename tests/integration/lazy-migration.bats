@@ -195,7 +195,8 @@ function memhog_on_src() {
 	add_workload memhog
 	update_config ".process.args = [\"/bin/memhog\", \"$1\"] | .root.readonly = false |
 		.process.env += [\"ZDTM_DIR=/tmp\"]"
-	on_src run -d lz-hog </dev/null >"$BATS_TEST_TMPDIR/src.out" 2>&1
+	on_src run -d lz-hog </dev/null >"$BATS_TEST_TMPDIR/src.out" 2>&1 ||
+		{ cat "$BATS_TEST_TMPDIR/src.out" >&2; return 1; }
 	retry 100 0.1 grep -q ready "$BATS_TEST_TMPDIR/src.out"
 	cat "$BATS_TEST_TMPDIR/src.out" >&2
 }
