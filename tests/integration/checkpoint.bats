@@ -399,3 +399,25 @@ function check_pipes() {
 		rm -rf "$IMG"
 	done
 }
+
+@test "checkpoint and restore --empty-ns network leave the network namespace to the caller" {
+	run_detached ck-emptyns
+	nsenter -t "$(init_pid ck-emptyns)" -n ip addr add 10.123.45.7/32 dev lo
+	checkpoint --empty-ns network ck-emptyns
+	show_logs
+	[ "$status" -eq 0 ]
+	jq -e '.netFile == null' "$IMG/container.json"
+	restore_detached ck-emptyns --empty-ns network
+	testcontainer ck-emptyns running
+	runc exec ck-emptyns ip addr show dev lo
+	[[ "$output" != *"10.123.45.7"* ]]
+
+	# without it the address comes back
+	nsenter -t "$(init_pid ck-emptyns)" -n ip addr add 10.123.45.8/32 dev lo
+	rm -rf "$IMG"
+	checkpoint ck-emptyns
+	[ "$status" -eq 0 ]
+	restore_detached ck-emptyns
+	runc exec ck-emptyns ip addr show dev lo
+	[[ "$output" == *"10.123.45.8"* ]]
+}

@@ -58,7 +58,7 @@ static void test_descriptors(void)
 static void test_meta(void)
 {
 	struct ckpt_meta m = { .id = "ck-a", .hostname = "box", .net_file = "netns-addr.json",
-			       .paused = true }, back = { 0 };
+			       .paused = true, .stdio_tty = { true, false, true } }, back = { 0 };
 
 	is_int(ckpt_meta_add_tmpfs(&m, "/tmp", "tmpfs-0.tar"), 0, "add a tmpfs");
 	is_int(ckpt_meta_add_tmpfs(&m, "/dev/shm", "tmpfs-1.tar"), 0, "add another");
@@ -68,6 +68,7 @@ static void test_meta(void)
 	is_str(back.hostname, "box", "hostname");
 	is_str(back.net_file, "netns-addr.json", "net file");
 	ok(back.paused, "paused");
+	ok(back.stdio_tty[0] && !back.stdio_tty[1] && back.stdio_tty[2], "stdioTty round trips");
 	is_int(back.n_tmpfs, 2, "two tmpfs");
 	is_str(back.tmpfs[1].dest, "/dev/shm", "tmpfs dest");
 	is_str(back.tmpfs[1].archive, "tmpfs-1.tar", "tmpfs archive");
@@ -81,6 +82,7 @@ static void test_meta(void)
 	put(CKPT_META, "{\"id\":\"x\",\"hostname\":null,\"netFile\":null,\"tmpfs\":[]}");
 	is_int(ckpt_meta_read(dir, &back), 0, "nulls are fine");
 	ok(!back.hostname && !back.net_file, "and read as absent");
+	ok(!back.stdio_tty[0] && !back.stdio_tty[1] && !back.stdio_tty[2], "no stdioTty: no terminal");
 	ckpt_meta_free(&back);
 
 	put(CKPT_META, "{\"tmpfs\":[{\"destination\":\"/tmp\",\"archive\":\"../../etc/x\"}]}");
@@ -109,6 +111,10 @@ static void test_host_helpers(void)
 			   (strncmp(mnts[i], "/dev", 4) || !strcmp(mnts[i], "/dev/shm")),
 		   "%s is worth saving", mnts[i]);
 	is_int(ckpt_own_ns(getpid(), "uts", &own), 0, "compare our own uts ns");
+	int p[2];
+	ok(pipe(p) == 0 && !ckpt_fd_is_tty(getpid(), p[0]), "a pipe is no terminal");
+	close(p[0]);
+	close(p[1]);
 	ok(!own, "ours is not a container's own");
 
 	const char *fail[] = { "sh", "-c", "echo boom >&2; exit 3", NULL };
