@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * lazyraw: the raw rates a lazy migration is measured against (bench-lazy.sh).
+ *   lazyraw serve PORT             accept connections: "B" streams what it is
+ *                                  sent into the void, "R" answers each 32-byte
+ *                                  request with 4 KiB
+ *   lazyraw bulk HOST PORT MiB     send MiB in 4 MiB writes; prints tcp_gbps
+ *   lazyraw rtt HOST PORT N        N request/reply round trips; prints
+ *                                  rtt_p50_us rtt_p99_us
+ *   lazyraw uffd MiB               UFFDIO_COPY of MiB into fresh registered
+ *                                  memory in 4 MiB calls, and 4096 single-page
+ *                                  copies; prints copy_gbps page_copy_us
+ * Not a zdtm workload: it includes zdtm.h only for its helpers.
+ */
+#include <linux/userfaultfd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include "zdtm.h"
+
+#define CHUNK (4UL << 20)
+#define PG 4096UL
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int full_io(int fd, void *buf, size_t len, int wr)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t n = wr ? write(fd, p, len) : read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* numeric addresses only: a static binary has no resolver to speak of */
+static int dial(const char *host, const char *port)
+{
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(atoi(port)) };
+	struct sockaddr_in sa4 = { .sin_family = AF_INET, .sin_port = htons(atoi(port)) };
+	struct sockaddr *sa = (struct sockaddr *)&sa4;
+	socklen_t len = sizeof(sa4);
+	int one = 1, fd;
+
+	if (inet_pton(AF_INET, host, &sa4.sin_addr) != 1) {
+		if (inet_pton(AF_INET6, host, &sa6.sin6_addr) != 1)
+			zdtm_fail("not a numeric address: %s", host);
+		sa = (struct sockaddr *)&sa6;
+		len = sizeof(sa6);
+	}
+	fd = socket(sa->sa_family, SOCK_STREAM, 0);
+	for (int i = 0; i < 100 && connect(fd, sa, len) < 0; i++)
+		usleep(20000);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static void serve(int port)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int one = 1, lfd = socket(AF_INET6, SOCK_STREAM, 0);
+	char *buf = malloc(CHUNK);
+
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 4) < 0)
+		zdtm_fail("listen: %s", strerror(errno));
+	printf("listening\n");
+	fflush(stdout);
+	for (;;) {
+		int c = accept(lfd, NULL, NULL);
+		char mode;
+		if (c < 0)
+			continue;
+		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (full_io(c, &mode, 1, 0) == 0 && mode == 'B') {
+			while (read(c, buf, CHUNK) > 0)
+				;
+		} else if (mode == 'R') {
+			char req[32];
+			while (full_io(c, req, sizeof(req), 0) == 0 && full_io(c, buf, PG, 1) == 0)
+				;
+		}
+		close(c);
+	}
+}
+
+static void bulk(const char *host, const char *port, size_t mib)
+{
+	int fd = dial(host, port);
+	char *buf = malloc(CHUNK);
+	size_t total = mib << 20;
+
+	memset(buf, 0x5a, CHUNK);
+	if (full_io(fd, "B", 1, 1) < 0)
+		zdtm_fail("send");
+	double t0 = now_s();
+	for (size_t done = 0; done < total; done += CHUNK)
+		if (full_io(fd, buf, CHUNK, 1) < 0)
+			zdtm_fail("send: %s", strerror(errno));
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, 1) > 0)
+		;
+	printf("tcp_gbps %.2f\n", total / (now_s() - t0) / 1e9);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void rtt(const char *host, const char *port, int n)
+{
+	int fd = dial(host, port);
+	char req[32] = { 0 }, rep[PG];
+	double *t = calloc(n, sizeof(double));
+
+	if (full_io(fd, "R", 1, 1) < 0)
+		zdtm_fail("send");
+	for (int i = 0; i < n; i++) {
+		double t0 = now_s();
+		if (full_io(fd, req, sizeof(req), 1) < 0 || full_io(fd, rep, sizeof(rep), 0) < 0)
+			zdtm_fail("rtt");
+		t[i] = (now_s() - t0) * 1e6;
+	}
+	qsort(t, n, sizeof(double), cmp_d);
+	printf("rtt_p50_us %.1f rtt_p99_us %.1f\n", t[n / 2], t[(n * 99) / 100]);
+}
+
+static void uffd_rate(size_t mib)
+{
+	size_t len = mib << 20;
+	char *src = malloc(CHUNK);
+	char *dst = mmap(NULL, len + PG * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .range = { (unsigned long)dst, len + PG * 4096 },
+				       .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	if (fd < 0 || dst == MAP_FAILED || ioctl(fd, UFFDIO_API, &api) < 0 || ioctl(fd, UFFDIO_REGISTER, &reg) < 0)
+		zdtm_fail("userfaultfd: %s", strerror(errno));
+	madvise(dst, len + PG * 4096, MADV_NOHUGEPAGE);
+	memset(src, 0xa5, CHUNK);
+	double t0 = now_s();
+	for (size_t at = 0; at < len; at += CHUNK) {
+		struct uffdio_copy c = { .dst = (unsigned long)dst + at, .src = (unsigned long)src, .len = CHUNK };
+		if (ioctl(fd, UFFDIO_COPY, &c) < 0)
+			zdtm_fail("UFFDIO_COPY: %s", strerror(errno));
+	}
+	double gbps = len / (now_s() - t0) / 1e9;
+	t0 = now_s();
+	for (size_t i = 0; i < 4096; i++) {
+		struct uffdio_copy c = { .dst = (unsigned long)dst + len + i * PG, .src = (unsigned long)src, .len = PG };
+		if (ioctl(fd, UFFDIO_COPY, &c) < 0)
+			zdtm_fail("UFFDIO_COPY: %s", strerror(errno));
+	}
+	printf("copy_gbps %.2f page_copy_us %.2f\n", gbps, (now_s() - t0) * 1e6 / 4096);
+}
+
+int main(int argc, char **argv)
+{
+	zdtm_init("lazyraw");
+	if (argc == 3 && !strcmp(argv[1], "serve"))
+		serve(atoi(argv[2]));
+	else if (argc == 5 && !strcmp(argv[1], "bulk"))
+		bulk(argv[2], argv[3], strtoul(argv[4], NULL, 0));
+	else if (argc == 5 && !strcmp(argv[1], "rtt"))
+		rtt(argv[2], argv[3], atoi(argv[4]));
+	else if (argc == 3 && !strcmp(argv[1], "uffd"))
+		uffd_rate(strtoul(argv[2], NULL, 0));
+	else
+		zdtm_fail("usage: lazyraw serve PORT | bulk HOST PORT MiB | rtt HOST PORT N | uffd MiB");
+	return 0;
+}
