@@ -224,7 +224,8 @@ static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd,
 	case VMA_KIND__VMA_FILE_PRIVATE:
 	case VMA_KIND__VMA_FILE_SHARED: {
 		bool shared = v->kind == VMA_KIND__VMA_FILE_SHARED;
-		int oflags = shared && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
+		/* a shared mapping may be made writable later: O_RDWR where allowed */
+		int oflags = shared ? O_RDWR : O_RDONLY;
 		if (!v->path)
 			return err_set(EBADMSG, "file mapping without a path");
 		if (strstr(v->path, " (deleted)"))
@@ -234,6 +235,9 @@ static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd,
 				PUPPET_CALL(c, t->host_pid, "close", SYS_close, *fd);
 			*fd = -1;
 			ret = open_in(c, t->host_pid, v->path, oflags);
+			if (ret < 0 && oflags == O_RDWR && !(v->prot & PROT_WRITE) &&
+			    (ret == -EACCES || ret == -EROFS || ret == -EPERM))
+				ret = open_in(c, t->host_pid, v->path, O_RDONLY);
 			if (ret < 0)
 				return err_wrap((int)ret, "opening %s", v->path);
 			*fd = ret;
