@@ -126,11 +126,8 @@ static int exec_process(struct exec_ctx *x)
 		return r;
 	if (p->terminal && (r = exec_terminal(x)) < 0)
 		return r;
-	if ((r = setup_user(p)) < 0 ||
-	    (r = setup_caps(p)) < 0 ||
-	    (r = setup_no_new_privs(p)) < 0)
-		return r;
-	if (x->cfg && (r = setup_seccomp(x->cfg->linux_.seccomp)) < 0)
+	r = init_drop_privileges(p, x->cfg ? x->cfg->linux_.seccomp : NULL);
+	if (r < 0)
 		return r;
 	for (int fd = 3; fd < 3 + n; fd++)
 		fd_set_cloexec(fd, 0);

@@ -166,11 +166,22 @@ static int init_finalize(struct init_ctx *ctx)
 	r = container_run_hooks(ctx->c, ctx->cfg, OCI_HOOK_START_CONTAINER, CONTAINER_CREATED);
 	if (r < 0)
 		return r;
+	return init_drop_privileges(p, ctx->cfg->linux_.seccomp);
+}
+
+int init_drop_privileges(const struct oci_process *p, const struct oci_seccomp *seccomp)
+{
+	int r;
+
+	/* runc's order: without no_new_privs, loading the filter needs
+	 * CAP_SYS_ADMIN, so it goes in before the capabilities are dropped */
+	if (!p->no_new_privileges && (r = setup_seccomp(seccomp)) < 0)
+		return r;
 	if ((r = setup_user(p)) < 0 ||
 	    (r = setup_caps(p)) < 0 ||
 	    (r = setup_no_new_privs(p)) < 0)
 		return r;
-	return setup_seccomp(ctx->cfg->linux_.seccomp);
+	return p->no_new_privileges ? setup_seccomp(seccomp) : 0;
 }
 
 /* Block until `start` opens the fifo for reading. */

@@ -25,4 +25,8 @@ _Noreturn void init_main(struct init_ctx *ctx);
  * execvp would, in the current root; a name containing '/' is checked as is. */
 int init_lookup_path(const char *file, char *const *env, char **ret);
 
+/* user, capabilities, no_new_privs and the seccomp filter (NULL: none),
+ * in the order runc uses; for the init and for exec'd processes. */
+int init_drop_privileges(const struct oci_process *p, const struct oci_seccomp *seccomp);
+
 #endif
