@@ -34,7 +34,7 @@ static void fill(CredsEntry *c, struct proc_status *st)
 	c->no_new_privs = st->no_new_privs;
 }
 
-int creds_dump(const struct dtask *t, CredsEntry **ret)
+int creds_dump(const struct dtask *t, struct dump_inject *inj, CredsEntry **ret)
 {
 	struct proc_status st;
 	unsigned long args[6] = { PR_GET_SECUREBITS };
@@ -52,7 +52,7 @@ int creds_dump(const struct dtask *t, CredsEntry **ret)
 	fill(c, &st);
 	proc_status_free(&st);
 
-	r = inject_syscall_here(t->threads[0].tid, SYS_prctl, args, &bits);
+	r = dump_inject_call(inj, SYS_prctl, args, &bits);
 	if (r < 0 || bits < 0) {
 		protobuf_c_message_free_unpacked(&c->base, NULL);
 		return r < 0 ? err_wrap(r, "PR_GET_SECUREBITS")

@@ -6,7 +6,7 @@
 #include "cr/dump-internal.h"
 
 /* Ids, groups, capabilities, no_new_privs (from /proc/PID/status) and
- * securebits (injected prctl into the stopped main thread). */
-int creds_dump(const struct dtask *t, CredsEntry **ret);
+ * securebits (a prctl injected through inj, a session on the main thread). */
+int creds_dump(const struct dtask *t, struct dump_inject *inj, CredsEntry **ret);
 
 #endif

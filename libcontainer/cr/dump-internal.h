@@ -85,11 +85,28 @@ int files_collect(struct dump_ctx *ctx, struct dtask *t);
 int files_dump(struct dump_ctx *ctx);
 void files_free(struct dump_ctx *ctx);
 
-/* thread.c: run one syscall in a stopped thread whose result lands in
- * memory: len bytes at a scratch address below its stack pointer are saved,
- * the call runs with `scratch_arg` (0-5) pointing there, the result is
- * copied to out and the bytes are put back. */
-int dump_inject_out(pid_t tid, long nr, unsigned long args[6], int scratch_arg,
+/* thread.c: syscalls run inside a stopped thread for what only it can tell.
+ * A session pokes the `syscall; int3` gadget at the thread's ip and saves a
+ * scratch area below its stack pointer once; calls run there; the end puts
+ * both back byte for byte. Results that land in memory go to the scratch
+ * area and are copied out. */
+#define DUMP_SCRATCH_LEN 512
+struct dump_inject {
+	pid_t tid;
+	int mem_fd;
+	unsigned long ip, scratch;
+	unsigned char orig[3];
+	unsigned char saved[DUMP_SCRATCH_LEN];
+	bool gadget, scratch_saved;
+};
+int dump_inject_begin(pid_t tid, struct dump_inject *s);
+/* The syscall's raw return value in *ret (-errno on its failure). */
+int dump_inject_call(struct dump_inject *s, long nr, const unsigned long args[6], long *ret);
+/* args[scratch_arg] points at the scratch area; len bytes of it go to out
+ * when the call succeeds. */
+int dump_inject_out(struct dump_inject *s, long nr, unsigned long args[6], int scratch_arg,
 		    void *out, size_t len, long *ret);
+/* Put the thread's bytes back; safe after a failed begin. */
+int dump_inject_end(struct dump_inject *s);
 
 #endif

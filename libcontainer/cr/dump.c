@@ -154,13 +154,20 @@ static int run_steps(struct dump_ctx *ctx)
 		return r;
 	if ((r = write_inventory(ctx)) < 0)
 		return err_wrap(r, "writing the inventory");
-	unsigned long long t_end = now_ns();
-	if ((r = write_stats(ctx, t_end)) < 0)
-		return err_wrap(r, "writing dump statistics");
-	log_info("dump done: %llu pages written, frozen for %llu us",
-		 (unsigned long long)ctx->stats.pages_written,
-		 (t_end - ctx->stats.frozen_ns) / 1000);
+	log_info("dump done: %llu pages written", (unsigned long long)ctx->stats.pages_written);
 	return 0;
+}
+
+/* After the tree is released or gone: the statistics file is synced to
+ * disk, which is no reason to keep the tree frozen longer. Its failure
+ * cannot undo the dump any more, so it is only logged. */
+static void finish_stats(struct dump_ctx *ctx)
+{
+	unsigned long long t_end = now_ns();
+	log_info("frozen for %llu us", (t_end - ctx->stats.frozen_ns) / 1000);
+	int r = write_stats(ctx, t_end);
+	if (r < 0)
+		log_warn("writing dump statistics: %s", err_msg()[0] ? err_msg() : strerror(-r));
 }
 
 int cr_dump(const struct cr_dump_opts *o)
@@ -182,6 +189,7 @@ int cr_dump(const struct cr_dump_opts *o)
 		log_error("%s", err_msg()[0] ? err_msg() : strerror(-r));
 	} else {
 		finish(&ctx);
+		finish_stats(&ctx);
 	}
 	log_step_close();
 	files_free(&ctx);

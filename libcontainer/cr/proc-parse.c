@@ -91,6 +91,12 @@ static int status_line(struct proc_status *st, const char *key, const char *v)
 		st->cap_bnd = strtoull(v, NULL, 16);
 	else if (streq(key, "CapAmb"))
 		st->cap_amb = strtoull(v, NULL, 16);
+	else if (streq(key, "SigCgt"))
+		st->sig_cgt = strtoull(v, NULL, 16);
+	else if (streq(key, "SigIgn"))
+		st->sig_ign = strtoull(v, NULL, 16);
+	else if (streq(key, "Seccomp"))
+		st->seccomp = strtol(v, NULL, 10);
 	else if (streq(key, "NoNewPrivs"))
 		st->no_new_privs = strtol(v, NULL, 10) != 0;
 	return 0;

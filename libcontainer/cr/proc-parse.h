@@ -20,6 +20,8 @@ struct proc_status {
 	size_t n_groups;
 	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
 	bool no_new_privs;
+	uint64_t sig_cgt, sig_ign;      /* process-wide: caught, ignored */
+	int seccomp;                    /* 0 off, 1 strict, 2 filter */
 };
 
 /* Parse /proc/<pid>/status (pid may be "pid/task/tid" via the path form). */

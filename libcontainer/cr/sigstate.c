@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "cr/dump-internal.h"
+#include "cr/proc-parse.h"
 #include "cr/ptrace.h"
 #include "cr/sigstate.h"
 #include "cr/thread.h"
@@ -29,8 +30,26 @@ struct ksigaction {
 	uint64_t mask;
 };
 
-static int dump_sigactions(pid_t tid, TaskCoreEntry *core)
+/* /proc/PID/status names the signals that are caught or ignored; the others
+ * are at SIG_DFL, which is where restore starts, so only those few are asked
+ * for (a SIG_DFL action's flags and mask are lost: they do nothing). */
+static int handled_signals(pid_t pid, uint64_t *ret)
 {
+	struct proc_status st;
+	int r = proc_parse_status(pid, &st);
+	if (r < 0)
+		return r;
+	*ret = st.sig_cgt | st.sig_ign;
+	proc_status_free(&st);
+	return 0;
+}
+
+static int dump_sigactions(pid_t pid, struct dump_inject *inj, TaskCoreEntry *core)
+{
+	uint64_t handled;
+	int r = handled_signals(pid, &handled);
+	if (r < 0)
+		return r;
 	core->sigactions = calloc(64, sizeof(*core->sigactions));
 	if (!core->sigactions)
 		return err_set(ENOMEM, "out of memory");
@@ -39,13 +58,13 @@ static int dump_sigactions(pid_t tid, TaskCoreEntry *core)
 		unsigned long args[6] = { sig, 0, 0, sizeof(uint64_t) };
 		long ret;
 
-		if (sig == SIGKILL || sig == SIGSTOP)
+		if (sig == SIGKILL || sig == SIGSTOP || !(handled & (1ULL << (sig - 1))))
 			continue;
-		int r = dump_inject_out(tid, SYS_rt_sigaction, args, 2, &ka, sizeof(ka), &ret);
+		r = dump_inject_out(inj, SYS_rt_sigaction, args, 2, &ka, sizeof(ka), &ret);
 		if (r < 0)
 			return err_wrap(r, "rt_sigaction(%d)", sig);
 		if (ret < 0)
-			return err_sys((int)-ret, "rt_sigaction(%d) in %d", sig, tid);
+			return err_sys((int)-ret, "rt_sigaction(%d) in %d", sig, inj->tid);
 		/* the default disposition with no flags is what restore starts with */
 		if (ka.handler == (uint64_t)SIG_DFL && !ka.flags && !ka.mask)
 			continue;
@@ -63,7 +82,7 @@ static int dump_sigactions(pid_t tid, TaskCoreEntry *core)
 	return 0;
 }
 
-static int dump_itimers(pid_t tid, TaskCoreEntry *core)
+static int dump_itimers(struct dump_inject *inj, TaskCoreEntry *core)
 {
 	core->itimers = calloc(3, sizeof(*core->itimers));
 	if (!core->itimers)
@@ -72,11 +91,11 @@ static int dump_itimers(pid_t tid, TaskCoreEntry *core)
 		struct itimerval it;
 		unsigned long args[6] = { which, 0 };
 		long ret;
-		int r = dump_inject_out(tid, SYS_getitimer, args, 1, &it, sizeof(it), &ret);
+		int r = dump_inject_out(inj, SYS_getitimer, args, 1, &it, sizeof(it), &ret);
 		if (r < 0)
 			return err_wrap(r, "getitimer(%d)", which);
 		if (ret < 0)
-			return err_sys((int)-ret, "getitimer(%d) in %d", which, tid);
+			return err_sys((int)-ret, "getitimer(%d) in %d", which, inj->tid);
 		if (!it.it_value.tv_sec && !it.it_value.tv_usec && !it.it_interval.tv_sec &&
 		    !it.it_interval.tv_usec)
 			continue;
@@ -130,11 +149,11 @@ static int parse_timer(char *block, PosixTimerEntry *e)
 	return 0;
 }
 
-static int dump_posix_timers(const struct dtask *t, TaskCoreEntry *core)
+static int dump_posix_timers(const struct dtask *t, struct dump_inject *inj, TaskCoreEntry *core)
 {
 	char path[64];
 	_cleanup_free_ char *text = NULL;
-	pid_t tid = t->threads[0].tid;
+	pid_t tid = inj->tid;
 
 	snprintf(path, sizeof(path), "/proc/%d/timers", t->pid);
 	int r = read_file(path, &text, NULL, 0);
@@ -164,7 +183,7 @@ static int dump_posix_timers(const struct dtask *t, TaskCoreEntry *core)
 		struct itimerspec its;
 		unsigned long args[6] = { e->id, 0 };
 		long ret;
-		r = dump_inject_out(tid, SYS_timer_gettime, args, 1, &its, sizeof(its), &ret);
+		r = dump_inject_out(inj, SYS_timer_gettime, args, 1, &its, sizeof(its), &ret);
 		if (r < 0)
 			return err_wrap(r, "timer_gettime(%u)", e->id);
 		if (ret < 0)
@@ -174,7 +193,7 @@ static int dump_posix_timers(const struct dtask *t, TaskCoreEntry *core)
 		e->vsec = its.it_value.tv_sec;
 		e->vnsec = its.it_value.tv_nsec;
 		unsigned long oargs[6] = { e->id };
-		r = inject_syscall_here(tid, SYS_timer_getoverrun, oargs, &ret);
+		r = dump_inject_call(inj, SYS_timer_getoverrun, oargs, &ret);
 		if (r < 0)
 			return err_wrap(r, "timer_getoverrun(%u)", e->id);
 		if (ret > 0) {
@@ -186,19 +205,18 @@ static int dump_posix_timers(const struct dtask *t, TaskCoreEntry *core)
 	return 0;
 }
 
-int sigstate_dump(const struct dtask *t, TaskCoreEntry *core)
+int sigstate_dump(const struct dtask *t, struct dump_inject *inj, TaskCoreEntry *core)
 {
-	pid_t tid = t->threads[0].tid;
 	int r;
 
-	r = dump_sigactions(tid, core);
+	r = dump_sigactions(t->pid, inj, core);
 	if (r < 0)
 		return r;
-	r = thread_peek_siginfo(tid, true, &core->shared_pending, &core->n_shared_pending);
+	r = thread_peek_siginfo(inj->tid, true, &core->shared_pending, &core->n_shared_pending);
 	if (r < 0)
 		return r;
-	r = dump_itimers(tid, core);
+	r = dump_itimers(inj, core);
 	if (r < 0)
 		return r;
-	return dump_posix_timers(t, core);
+	return dump_posix_timers(t, inj, core);
 }

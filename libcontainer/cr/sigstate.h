@@ -6,8 +6,8 @@
 #include "cr/dump-internal.h"
 
 /* Process-wide signal and timer state into core: sigactions (1..64 but
- * SIGKILL/SIGSTOP), shared pending signals, itimers, POSIX timers. The main
- * thread (tid) is stopped; injected syscalls run in it. */
-int sigstate_dump(const struct dtask *t, TaskCoreEntry *core);
+ * SIGKILL/SIGSTOP), shared pending signals, itimers, POSIX timers. inj is a
+ * session on the stopped main thread. */
+int sigstate_dump(const struct dtask *t, struct dump_inject *inj, TaskCoreEntry *core);
 
 #endif

@@ -87,6 +87,10 @@ static int dump_status(pid_t pid, TaskCoreEntry *core)
 	int r = proc_parse_status(pid, &st);
 	if (r < 0)
 		return r;
+	/* the filters are not dumped: restore gets them from the container's
+	 * config, as it applies to every process there */
+	if (st.seccomp == 2)
+		log_info("pid %d has seccomp filters; they are not saved in the images", core->pid);
 	core->umask = st.umask;
 	core->has_no_new_privs = true;
 	core->no_new_privs = st.no_new_privs;
@@ -94,34 +98,34 @@ static int dump_status(pid_t pid, TaskCoreEntry *core)
 	return 0;
 }
 
-static int prctl_get(pid_t tid, int option, bool to_memory, uint32_t *ret)
+static int prctl_get(struct dump_inject *inj, int option, bool to_memory, uint32_t *ret)
 {
 	unsigned long args[6] = { option, 0 };
 	long rv;
 	int val = 0, r;
 
 	if (to_memory)
-		r = dump_inject_out(tid, SYS_prctl, args, 1, &val, sizeof(val), &rv);
+		r = dump_inject_out(inj, SYS_prctl, args, 1, &val, sizeof(val), &rv);
 	else
-		r = inject_syscall_here(tid, SYS_prctl, args, &rv);
+		r = dump_inject_call(inj, SYS_prctl, args, &rv);
 	if (r < 0)
 		return err_wrap(r, "prctl(%d)", option);
 	if (rv < 0)
-		return err_sys((int)-rv, "prctl(%d) in %d", option, tid);
+		return err_sys((int)-rv, "prctl(%d) in %d", option, inj->tid);
 	*ret = to_memory ? (uint32_t)val : (uint32_t)rv;
 	return 0;
 }
 
-static int dump_prctls(pid_t tid, TaskCoreEntry *core)
+static int dump_prctls(struct dump_inject *inj, TaskCoreEntry *core)
 {
 	int r;
-	if ((r = prctl_get(tid, PR_GET_PDEATHSIG, true, &core->pdeath_sig)) < 0)
+	if ((r = prctl_get(inj, PR_GET_PDEATHSIG, true, &core->pdeath_sig)) < 0)
 		return r;
 	core->has_pdeath_sig = true;
-	if ((r = prctl_get(tid, PR_GET_DUMPABLE, false, &core->dumpable)) < 0)
+	if ((r = prctl_get(inj, PR_GET_DUMPABLE, false, &core->dumpable)) < 0)
 		return r;
 	core->has_dumpable = true;
-	if ((r = prctl_get(tid, PR_GET_CHILD_SUBREAPER, true, &core->child_subreaper)) < 0)
+	if ((r = prctl_get(inj, PR_GET_CHILD_SUBREAPER, true, &core->child_subreaper)) < 0)
 		return r;
 	core->has_child_subreaper = true;
 	return 0;
@@ -141,9 +145,24 @@ static int dump_threads(struct dump_ctx *ctx, const struct dtask *t, TaskCoreEnt
 	return 0;
 }
 
+/* What the main thread is asked, in one injection session. */
+static int dump_injected(const struct dtask *t, TaskCoreEntry *core)
+{
+	struct dump_inject inj;
+	int r = dump_inject_begin(t->threads[0].tid, &inj);
+
+	if (r >= 0 && (r = creds_dump(t, &inj, &core->creds)) < 0)
+		r = err_wrap(r, "credentials");
+	if (r >= 0)
+		r = dump_prctls(&inj, core);
+	if (r >= 0 && (r = sigstate_dump(t, &inj, core)) < 0)
+		r = err_wrap(r, "signals and timers");
+	int r2 = dump_inject_end(&inj);
+	return r < 0 ? r : r2;
+}
+
 static int build_core(struct dump_ctx *ctx, const struct dtask *t, TaskCoreEntry *core)
 {
-	pid_t tid = t->threads[0].tid;
 	int r;
 
 	core->pid = t->ns_pid;
@@ -151,14 +170,10 @@ static int build_core(struct dump_ctx *ctx, const struct dtask *t, TaskCoreEntry
 		return r;
 	if ((r = dump_status(t->pid, core)) < 0)
 		return r;
-	if ((r = creds_dump(t, &core->creds)) < 0)
-		return err_wrap(r, "credentials");
 	if ((r = dump_rlimits(t->pid, core)) < 0)
 		return r;
-	if ((r = dump_prctls(tid, core)) < 0)
+	if ((r = dump_injected(t, core)) < 0)
 		return r;
-	if ((r = sigstate_dump(t, core)) < 0)
-		return err_wrap(r, "signals and timers");
 	return dump_threads(ctx, t, core);
 }
 

@@ -6,6 +6,7 @@
  * one injected syscall each).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/error.h"
@@ -28,27 +30,70 @@
 #define XSAVE_XCR0_OFFSET 464
 #define XSTATE_BUF_SIZE (64 * 1024)
 
-int dump_inject_out(pid_t tid, long nr, unsigned long args[6], int scratch_arg,
-		    void *out, size_t len, long *ret)
+static int mem_io(struct dump_inject *s, unsigned long addr, void *buf, size_t len, bool write)
+{
+	ssize_t n = write ? pwrite(s->mem_fd, buf, len, addr) : pread(s->mem_fd, buf, len, addr);
+	if (n != (ssize_t)len)
+		return err_sys(n < 0 ? errno : EIO, "%s %zu bytes at 0x%lx of %d",
+			       write ? "writing" : "reading", len, addr, s->tid);
+	return 0;
+}
+
+int dump_inject_begin(pid_t tid, struct dump_inject *s)
 {
 	struct user_regs_struct regs;
-	_cleanup_free_ void *saved = malloc(len);
-	int r, r2;
+	char path[64];
+	int r;
 
-	if (!saved)
-		return err_set(ENOMEM, "out of memory");
-	r = ptrace_get_regs(tid, &regs);
-	if (r < 0)
+	memset(s, 0, sizeof(*s));
+	s->tid = tid;
+	snprintf(path, sizeof(path), "/proc/%d/mem", tid);
+	s->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (s->mem_fd < 0)
+		return err_sys(errno, "opening %s", path);
+	if ((r = ptrace_get_regs(tid, &regs)) < 0)
 		return r;
-	unsigned long scratch = inject_scratch_addr(&regs, len);
-	r = ptrace_peek(tid, scratch, saved, len);
-	if (r < 0)
+	s->ip = regs.rip;
+	s->scratch = inject_scratch_addr(&regs, DUMP_SCRATCH_LEN);
+	if ((r = mem_io(s, s->scratch, s->saved, DUMP_SCRATCH_LEN, false)) < 0)
 		return err_wrap(r, "scratch area below the stack of %d", tid);
-	args[scratch_arg] = scratch;
-	r = inject_syscall_here(tid, nr, args, ret);
+	s->scratch_saved = true;
+	if ((r = mem_io(s, s->ip, s->orig, INJECT_GADGET_LEN, false)) < 0)
+		return r;
+	if ((r = mem_io(s, s->ip, INJECT_GADGET_BYTES, INJECT_GADGET_LEN, true)) < 0)
+		return r;
+	s->gadget = true;
+	return 0;
+}
+
+int dump_inject_call(struct dump_inject *s, long nr, const unsigned long args[6], long *ret)
+{
+	return inject_syscall(s->tid, s->ip, nr, args, ret);
+}
+
+int dump_inject_out(struct dump_inject *s, long nr, unsigned long args[6], int scratch_arg,
+		    void *out, size_t len, long *ret)
+{
+	if (len > DUMP_SCRATCH_LEN)
+		return err_set(EINVAL, "%zu bytes do not fit the scratch area", len);
+	args[scratch_arg] = s->scratch;
+	int r = dump_inject_call(s, nr, args, ret);
 	if (r >= 0 && *ret >= 0)
-		r = ptrace_peek(tid, scratch, out, len);
-	r2 = ptrace_poke(tid, scratch, saved, len);
+		r = mem_io(s, s->scratch, out, len, false);
+	return r;
+}
+
+int dump_inject_end(struct dump_inject *s)
+{
+	int r = 0, r2 = 0;
+	if (s->gadget)
+		r = mem_io(s, s->ip, s->orig, INJECT_GADGET_LEN, true);
+	if (s->scratch_saved)
+		r2 = mem_io(s, s->scratch, s->saved, DUMP_SCRATCH_LEN, true);
+	if (s->mem_fd >= 0)
+		close(s->mem_fd);
+	s->gadget = s->scratch_saved = false;
+	s->mem_fd = -1;
 	return r < 0 ? r : r2;
 }
 
@@ -168,26 +213,26 @@ static int dump_rseq(pid_t tid, struct user_regs_struct *regs, ThreadCoreEntry *
 	return 0;
 }
 
-static int dump_injected(pid_t tid, ThreadCoreEntry *e)
+static int dump_injected(struct dump_inject *inj, ThreadCoreEntry *e)
 {
 	unsigned long args[6] = { PR_GET_TID_ADDRESS, 0 };
 	uint64_t tid_addr = 0;
 	long ret;
-	int r = dump_inject_out(tid, SYS_prctl, args, 1, &tid_addr, sizeof(tid_addr), &ret);
+	int r = dump_inject_out(inj, SYS_prctl, args, 1, &tid_addr, sizeof(tid_addr), &ret);
 	if (r < 0)
 		return err_wrap(r, "PR_GET_TID_ADDRESS");
 	if (ret < 0)
-		return err_sys((int)-ret, "PR_GET_TID_ADDRESS in %d", tid);
+		return err_sys((int)-ret, "PR_GET_TID_ADDRESS in %d", inj->tid);
 	e->has_clear_child_tid = true;
 	e->clear_child_tid = tid_addr;
 
 	stack_t ss = { 0 };
 	unsigned long sargs[6] = { 0, 0 };
-	r = dump_inject_out(tid, SYS_sigaltstack, sargs, 1, &ss, sizeof(ss), &ret);
+	r = dump_inject_out(inj, SYS_sigaltstack, sargs, 1, &ss, sizeof(ss), &ret);
 	if (r < 0)
 		return err_wrap(r, "sigaltstack");
 	if (ret < 0)
-		return err_sys((int)-ret, "sigaltstack in %d", tid);
+		return err_sys((int)-ret, "sigaltstack in %d", inj->tid);
 	if (!(ss.ss_flags & SS_DISABLE)) {
 		SigaltstackEntry *a = malloc(sizeof(*a));
 		if (!a)
@@ -221,9 +266,13 @@ static int dump_thread_body(struct dump_ctx *ctx, pid_t pid, const struct dthrea
 	r = thread_peek_siginfo(th->tid, false, &e->pending, &e->n_pending);
 	if (r < 0)
 		return r;
-	r = dump_injected(th->tid, e);
-	if (r < 0)
-		return r;
+	struct dump_inject inj;
+	r = dump_inject_begin(th->tid, &inj);
+	if (r >= 0)
+		r = dump_injected(&inj, e);
+	int r2 = dump_inject_end(&inj);
+	if (r < 0 || r2 < 0)
+		return r < 0 ? r : r2;
 	r = dump_rseq(th->tid, &regs, e);
 	if (r < 0)
 		return r;

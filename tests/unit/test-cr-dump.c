@@ -169,6 +169,13 @@ static void check_core(int dfd, pid_t pid, uint64_t *ret_sp)
 	is_int(c->n_threads, 1, "core has one thread");
 	ThreadCoreEntry *t = c->threads[0];
 	ok(in_own_text(t->regs->ip), "ip 0x%llx is in the child's text", (unsigned long long)t->regs->ip);
+	/* the injection gadget poked at ip is gone: the child's text is ours */
+	uint8_t code[16] = { 0 };
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	_cleanup_close_ int mem = open(path, O_RDONLY);
+	ok(pread(mem, code, sizeof(code), t->regs->ip) == sizeof(code) &&
+	   !memcmp(code, (void *)(uintptr_t)t->regs->ip, sizeof(code)), "the code at ip is untouched");
 	is_int(t->restart_kind, 0, "not stopped in a syscall");
 	ok(t->xstate.len >= 576, "xstate recorded (%zu bytes)", t->xstate.len);
 	is_int(c->creds->uid, getuid(), "uid");
