@@ -254,7 +254,8 @@ function check_pipes() {
 	[ "$(cat /sys/fs/cgroup/pids/ck-other/pids.max)" = 77 ]
 	# every process of the tree, not only the init
 	for p in $(cat /sys/fs/cgroup/pids/ck-other/cgroup.procs); do
-		grep -q ":/ck-other$" "/proc/$p/cgroup"
+		# a sleep may have exited since the listing
+		grep -q ":/ck-other$" "/proc/$p/cgroup" 2>/dev/null || [ ! -e "/proc/$p" ]
 	done
 	[ ! -e /sys/fs/cgroup/pids/skua/ck-cg ]
 }
