@@ -4,6 +4,8 @@
 #define SKUA_CR_LAZY_HANDLER_INTERNAL_H
 
 #include <linux/userfaultfd.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,8 +26,16 @@ struct handler {
 	int ctl, urgent, bulk, init_pidfd;
 	uint8_t secret[PP_SECRET_LEN], session[PP_SESSION_LEN];
 	struct hstate s;
-	uint8_t *buf;
+	uint8_t *buf, *bbuf; /* urgent (main thread), bulk (stream thread) */
 	size_t buf_cap;
+	/* The bulk stream is read by a thread of its own so that faults never
+	 * wait for a large message to arrive; it copies in pieces under mu,
+	 * which the main thread holds whenever it is not in poll(). */
+	pthread_mutex_t mu;
+	atomic_bool main_wants;
+	pthread_t bulk_thr;
+	bool bulk_started, stopping;
+	int bulk_efd; /* the stream thread's news: done, all in, failed */
 	uint64_t next_id;
 	bool ended, bulk_done, swept, failed;
 	/* a synchronous fetch in progress (eager pages): its id, pages still to
@@ -48,9 +58,17 @@ int lazy_apply(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, const u
 int lazy_fault(struct handler *h, size_t idx, uint64_t addr);
 int lazy_drain_all(struct handler *h);
 int lazy_channel_msg(struct handler *h, int fd, bool bulk);
+int lazy_channel_dispatch(struct handler *h, int r, const struct pp_hdr *hd, const uint8_t *buf, bool bulk);
 /* Fetch nr pages of pid at addr now (mem >= 0: pwrite them there, else
  * through the uffds), reading the urgent channel until they are in. */
 int lazy_fetch_sync(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, int mem);
+
+/* lazy-handler-bulk.c */
+int lazy_bulk_start(struct handler *h);
+void lazy_bulk_stop(struct handler *h);
+void lazy_lock(struct handler *h);   /* the main thread's: first in line */
+void lazy_unlock(struct handler *h);
+void lazy_yield(struct handler *h);  /* the stream's: let a waiting main thread in */
 
 /* lazy-handler-task.c */
 int lazy_ctl_task(struct handler *h, const struct lazy_ctl_hdr *hd, const void *payload, int *fds);

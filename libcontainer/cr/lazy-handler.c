@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -43,6 +44,7 @@
 
 #define PREFETCH 15 /* a fault asks for 64 KiB */
 #define SWEEP_PAGES 256
+#define BULK_PIECE 64 /* pages copied per hold of the lock by the stream */
 
 static int dial(const char *addr, uint16_t port, int timeout_s)
 {
@@ -260,15 +262,15 @@ int lazy_fetch_sync(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, in
 	return 0;
 }
 
-/* A PAGES message: header already read, payload in h->buf. */
-static int on_pages(struct handler *h, const struct pp_hdr *hd, bool bulk)
+/* A PAGES message: header already read, payload in buf. */
+static int on_pages(struct handler *h, const struct pp_hdr *hd, const uint8_t *buf, bool bulk)
 {
 	struct pp_pages p;
-	int r = pp_pages_decode(h->buf, hd->len, hd->flags, &p);
+	int r = pp_pages_decode(buf, hd->len, hd->flags, &p);
 
 	if (r < 0)
 		return r;
-	const uint8_t *data = hd->flags & PP_F_ZERO ? NULL : h->buf + PP_PAGES_SIZE;
+	const uint8_t *data = hd->flags & PP_F_ZERO ? NULL : buf + PP_PAGES_SIZE;
 	if (bulk) {
 		h->pages_bulk += p.nr_pages;
 		if (h->t_running)
@@ -287,13 +289,24 @@ static int on_pages(struct handler *h, const struct pp_hdr *hd, bool bulk)
 		/* an eager fetch into memory userfaultfd does not hold */
 		return lazy_eager_write(h, p.addr, p.nr_pages, data);
 	}
-	return lazy_apply(h, (pid_t)hd->pid, p.addr, p.nr_pages, data);
+	if (!bulk)
+		return lazy_apply(h, (pid_t)hd->pid, p.addr, p.nr_pages, data);
+	/* the stream goes in pieces, letting faults in between */
+	for (uint32_t at = 0; at < p.nr_pages; at += BULK_PIECE) {
+		uint32_t n = p.nr_pages - at < BULK_PIECE ? p.nr_pages - at : BULK_PIECE;
+		r = lazy_apply(h, (pid_t)hd->pid, p.addr + (uint64_t)at * 4096, n,
+			       data ? data + (size_t)at * 4096 : NULL);
+		if (r < 0)
+			return r;
+		lazy_yield(h);
+	}
+	return 0;
 }
 
-static int read_error(struct handler *h, const struct pp_hdr *hd, char *out, size_t cap)
+static int read_error(const uint8_t *buf, const struct pp_hdr *hd, char *out, size_t cap)
 {
 	int e;
-	if (pp_error_decode(h->buf, hd->len, &e, out, cap) < 0)
+	if (pp_error_decode(buf, hd->len, &e, out, cap) < 0)
 		snprintf(out, cap, "garbled error");
 	return e > 0 ? -e : -EIO;
 }
@@ -302,8 +315,16 @@ static int read_error(struct handler *h, const struct pp_hdr *hd, char *out, siz
 int lazy_channel_msg(struct handler *h, int fd, bool bulk)
 {
 	struct pp_hdr hd;
-	char why[PP_MAX_ERROR_TEXT + 128], text[PP_MAX_ERROR_TEXT + 1];
 	int r = pp_recv(fd, &hd, h->buf, h->buf_cap);
+
+	return lazy_channel_dispatch(h, r, &hd, h->buf, bulk);
+}
+
+/* What pp_recv (result r) brought; called with the lock held. */
+int lazy_channel_dispatch(struct handler *h, int r, const struct pp_hdr *hdp, const uint8_t *buf, bool bulk)
+{
+	char why[PP_MAX_ERROR_TEXT + 128], text[PP_MAX_ERROR_TEXT + 1];
+	struct pp_hdr hd = *hdp;
 
 	if (r == -ECONNRESET || r == -EPIPE || r == -ETIMEDOUT) {
 		snprintf(why, sizeof(why), "page server connection lost (%s channel: %s)",
@@ -316,7 +337,7 @@ int lazy_channel_msg(struct handler *h, int fd, bool bulk)
 	}
 	switch (hd.type) {
 	case PP_PAGES:
-		r = on_pages(h, &hd, bulk);
+		r = on_pages(h, &hd, buf, bulk);
 		break;
 	case PP_DONE:
 		if (!bulk)
@@ -325,7 +346,7 @@ int lazy_channel_msg(struct handler *h, int fd, bool bulk)
 		log_info("bulk stream done: %llu pages streamed", (unsigned long long)h->pages_bulk);
 		return 0;
 	case PP_ERROR:
-		r = read_error(h, &hd, text, sizeof(text));
+		r = read_error(buf, &hd, text, sizeof(text));
 		snprintf(why, sizeof(why), "the page server gave up: %s", text);
 		return fail(h, r, why);
 	default:
@@ -382,7 +403,7 @@ static int on_end(struct handler *h)
 	h->bulk = open_channel(h, PP_CHAN_BULK, lazy_timeout());
 	if (h->bulk < 0)
 		return fail(h, h->bulk, "could not open the bulk channel");
-	return 0;
+	return lazy_bulk_start(h);
 }
 
 static int on_ctl(struct handler *h)
@@ -427,7 +448,12 @@ static int loop(struct handler *h)
 	size_t cap = 0;
 	int r = 0;
 
+	lazy_lock(h);
 	while (r >= 0) {
+		if (h->failed) {
+			r = -EIO;
+			break;
+		}
 		if (h->ended && h->s.missing == 0)
 			break;
 		if (h->bulk_done && h->s.missing && !h->swept && (r = sweep(h)) < 0)
@@ -444,10 +470,12 @@ static int loop(struct handler *h)
 		}
 		p[n++] = (struct pollfd){ h->ctl, POLLIN, 0 };
 		p[n++] = (struct pollfd){ h->urgent, POLLIN, 0 };
-		p[n++] = (struct pollfd){ h->bulk, POLLIN, 0 };
+		p[n++] = (struct pollfd){ h->bulk_efd, POLLIN, 0 };
 		for (size_t i = 0; i < h->s.n_tasks; i++)
 			p[n++] = (struct pollfd){ h->s.tasks[i].gone ? -1 : h->s.tasks[i].uffd, POLLIN, 0 };
+		lazy_unlock(h);
 		int k = poll(p, n, -1);
+		lazy_lock(h);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -455,23 +483,29 @@ static int loop(struct handler *h)
 			break;
 		}
 		/* faults first: they are what a task waits for */
-		size_t nt = h->s.n_tasks;
+		/* tasks forked meanwhile were not polled */
+		size_t nt = n - 3;
 		for (size_t i = 0; i < nt && r >= 0; i++)
 			if (p[3 + i].revents)
 				r = drain_uffd(h, i);
 		if (r >= 0 && p[1].revents)
 			r = lazy_channel_msg(h, h->urgent, false);
-		if (r >= 0 && p[2].revents && h->bulk >= 0)
-			r = lazy_channel_msg(h, h->bulk, true);
+		if (p[2].revents) {
+			uint64_t v;
+			if (read(h->bulk_efd, &v, sizeof(v)) < 0)
+				v = 0; /* the loop's top looks at what changed */
+		}
 		if (r >= 0 && p[0].revents && h->ctl >= 0)
 			r = on_ctl(h);
 	}
+	lazy_unlock(h);
 	free(p);
 	return r;
 }
 
 static void handler_free(struct handler *h)
 {
+	lazy_bulk_stop(h);
 	hstate_free(&h->s);
 	if (h->urgent >= 0)
 		close(h->urgent);
@@ -480,12 +514,16 @@ static void handler_free(struct handler *h)
 	if (h->init_pidfd >= 0)
 		close(h->init_pidfd);
 	free(h->buf);
+	free(h->bbuf);
 	free(h->lat);
+	if (h->bulk_efd >= 0)
+		close(h->bulk_efd);
 }
 
 int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 {
-	struct handler h = { .o = o, .ctl = ctl, .urgent = -1, .bulk = -1, .init_pidfd = -1 };
+	struct handler h = { .o = o, .ctl = ctl, .urgent = -1, .bulk = -1, .init_pidfd = -1, .bulk_efd = -1,
+			     .mu = PTHREAD_MUTEX_INITIALIZER };
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -493,7 +531,9 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 	h.buf_cap = PP_PAGES_SIZE + (size_t)PP_MAX_PAGES * 4096 + PP_MAX_ERROR_TEXT;
 	h.buf = malloc(h.buf_cap);
 	h.lat = malloc(LAT_MAX * sizeof(*h.lat));
-	if (!h.buf || !h.lat)
+	h.bbuf = malloc(h.buf_cap);
+	h.bulk_efd = eventfd(0, EFD_CLOEXEC);
+	if (!h.buf || !h.lat || !h.bbuf || h.bulk_efd < 0)
 		r = -ENOMEM;
 	else if ((r = pp_secret_load(o->image_dir, h.secret)) >= 0 &&
 		 getrandom(h.session, sizeof(h.session), 0) != sizeof(h.session))
@@ -506,6 +546,8 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 	lazy_ctl_reply_send(ctl, r < 0 ? -r : 0, r < 0 ? err_msg() : "");
 	if (r >= 0)
 		r = loop(&h);
+	/* the stream's thread is done before anything below reads the counters */
+	lazy_bulk_stop(&h);
 	if (r >= 0) {
 		struct pp_hdr a = { .type = PP_ACK_ALL };
 		h.t_done = now_ns();

@@ -1,0 +1,188 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Lazy migration between two network namespaces joined by a veth pair (two
+# "hosts" on one machine, each with its own --root), for memhog containers of
+# 64 MiB, 1 GiB and 4 GiB (sizes that do not fit in available memory are
+# skipped; BENCH_LAZY_SIZES overrides, in MiB). Per size:
+#   downtime     checkpoint started -> restore -d returned (the container runs
+#                at the destination): an upper bound of frozen-to-running
+#   ready        checkpoint started -> the page server's \0 on --status-fd
+#   total        checkpoint started -> the checkpoint exited (every page is
+#                at the destination, the source destroyed)
+#   fault p50/p99  from the destination's stats-lazy: memhog is told to
+#                checksum all its memory right after restore returns, so its
+#                faults race the background stream
+#   background   pages streamed / (all in - tree running), GB/s
+# and, measured in the same run by build/workloads/lazyraw: TCP bulk rate and
+# 32 B -> 4 KiB round trip over the veth and over loopback, UFFDIO_COPY rate
+# into fresh pages and the cost of one single-page copy. The table goes to
+# stdout and build/bench/lazy-table.md, the plot to docs/lazy-bench.png.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+SIZES=${BENCH_LAZY_SIZES:-64 1024 4096}
+WL=$SKUA_SRC/build/workloads
+PORT=27451
+RAW_PORT=27452
+NS_S=lzb-src
+NS_D=lzb-dst
+IP_S=10.213.78.1
+IP_D=10.213.78.2
+ROOT_S=/run/skua-bench-lazy-src
+ROOT_D=/run/skua-bench-lazy-dst
+OWN_DIR=
+if [ -z "${BENCH_DIR:-}" ]; then
+	BENCH_DIR=$(mktemp -d /tmp/skua-bench-lazy.XXXXXX) && OWN_DIR=$BENCH_DIR
+fi
+RAW_PID=
+CPT_PID=
+
+in_s() { nsenter --net=/run/netns/$NS_S -- "$@"; }
+in_d() { nsenter --net=/run/netns/$NS_D -- "$@"; }
+
+cleanup() {
+	local r id
+	[ -n "$CPT_PID" ] && kill -9 "$CPT_PID" 2>/dev/null
+	[ -n "$RAW_PID" ] && kill "$RAW_PID" 2>/dev/null
+	for r in $ROOT_S $ROOT_D; do
+		for id in $("$SKUA" --root "$r" list -q 2>/dev/null); do
+			"$SKUA" --root "$r" delete -f "$id" >/dev/null 2>&1
+		done
+		rmdir "$r" 2>/dev/null
+	done
+	ip netns del $NS_S 2>/dev/null
+	ip netns del $NS_D 2>/dev/null
+	[ -n "$OWN_DIR" ] && rm -rf "$OWN_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+avail_mib() { awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo; }
+now_us() { echo "${EPOCHREALTIME/./}"; }
+ms() { awk "BEGIN { printf \"%.1f\", ($2 - $1) / 1000 }"; }
+
+netns_setup() {
+	ip netns del $NS_S 2>/dev/null
+	ip netns del $NS_D 2>/dev/null
+	ip netns add $NS_S && ip netns add $NS_D &&
+		ip link add lzb-veth-s type veth peer name lzb-veth-d &&
+		ip link set lzb-veth-s netns $NS_S && ip link set lzb-veth-d netns $NS_D &&
+		ip -n $NS_S addr add $IP_S/24 dev lzb-veth-s && ip -n $NS_D addr add $IP_D/24 dev lzb-veth-d &&
+		ip -n $NS_S link set lzb-veth-s up && ip -n $NS_D link set lzb-veth-d up &&
+		ip -n $NS_S link set lo up && ip -n $NS_D link set lo up
+}
+
+# raw_rates: sets VETH_GBPS VETH_RTT50 VETH_RTT99 LO_GBPS LO_RTT50 COPY_GBPS PAGE_COPY_US
+raw_rates() {
+	in_s "$WL/lazyraw" serve $RAW_PORT >"$BENCH_DIR/raw-serve.out" 2>&1 &
+	RAW_PID=$!
+	local i
+	for ((i = 0; i < 50; i++)); do grep -q listening "$BENCH_DIR/raw-serve.out" && break; sleep 0.1; done
+	read -r _ VETH_GBPS < <(in_d "$WL/lazyraw" bulk $IP_S $RAW_PORT 2048)
+	read -r _ VETH_RTT50 _ VETH_RTT99 < <(in_d "$WL/lazyraw" rtt $IP_S $RAW_PORT 20000)
+	read -r _ LO_GBPS < <(in_s "$WL/lazyraw" bulk 127.0.0.1 $RAW_PORT 2048)
+	read -r _ LO_RTT50 _ _ < <(in_s "$WL/lazyraw" rtt 127.0.0.1 $RAW_PORT 20000)
+	kill "$RAW_PID" 2>/dev/null
+	wait "$RAW_PID" 2>/dev/null
+	RAW_PID=
+	read -r _ COPY_GBPS _ PAGE_COPY_US < <("$WL/lazyraw" uffd 1024)
+}
+
+# migrate MIB: one lazy migration; prints a table row, appends to the plot data.
+migrate() {
+	local mib=$1 d="$BENCH_DIR/m$1" id_s=lzb-s-$1 id_d=lzb-d-$1
+	mkdir -p "$d/img" "$d/work" "$d/rwork"
+	bench_bundle "$d/bundle" "[\"/bin/memhog\", \"$mib\"]" >/dev/null 2>&1 || return 1
+	cp "$WL/memhog" "$d/bundle/rootfs/bin/memhog"
+	jq '.root.readonly = false | .process.env += ["ZDTM_DIR=/tmp"]' "$d/bundle/config.json" >"$d/c.json" &&
+		mv "$d/c.json" "$d/bundle/config.json"
+	(cd "$d/bundle" && in_s "$SKUA" --root $ROOT_S run -d $id_s </dev/null >"$d/src.out" 2>&1) || return 1
+	local i
+	for ((i = 0; i < 600; i++)); do grep -q ready "$d/src.out" && break; sleep 0.1; done
+	grep -q ready "$d/src.out" || { echo "memhog $mib did not start" >&2; return 1; }
+
+	local st t0 t_ready t_run t_end
+	exec {st}<> <(:)
+	t0=$(now_us)
+	in_s "$SKUA" --root $ROOT_S checkpoint --lazy-pages --page-server $IP_S:$PORT --status-fd $st \
+		--image-path "$d/img" --work-path "$d/work" $id_s >"$d/cpt.out" 2>&1 &
+	CPT_PID=$!
+	# bash's read drops NUL bytes: count the byte with od
+	[ "$(timeout 60 dd if=/proc/self/fd/$st bs=1 count=1 2>/dev/null | od -An -tx1 | tr -d ' ')" = 00 ] ||
+		{ exec {st}>&-; echo "no page server for $mib MiB" >&2; cat "$d/work/dump.log" >&2; return 1; }
+	t_ready=$(now_us)
+	exec {st}>&-
+	(cd "$d/bundle" && in_d "$SKUA" --root $ROOT_D restore -d --lazy-pages --image-path "$d/img" \
+		--work-path "$d/rwork" $id_d </dev/null >"$d/dst.out" 2>&1) || { cat "$d/rwork/restore.log" >&2; return 1; }
+	t_run=$(now_us)
+	"$SKUA" --root $ROOT_D kill $id_d USR1
+	wait "$CPT_PID"
+	local rc=$?
+	t_end=$(now_us)
+	CPT_PID=
+	for ((i = 0; i < 600; i++)); do grep -q -e PASS -e FAIL "$d/dst.out" && break; sleep 0.1; done
+	[ $rc -eq 0 ] && grep -q PASS "$d/dst.out" || { echo "migration of $mib MiB failed" >&2; cat "$d/dst.out" >&2; return 1; }
+
+	local s="$d/rwork/stats-lazy" p50 p99 faults bulk span bg
+	p50=$(jq .fault_latency_p50_us "$s")
+	p99=$(jq .fault_latency_p99_us "$s")
+	faults=$(jq .fault_requests "$s")
+	bulk=$(jq .pages_bulk "$s")
+	span=$(jq .running_to_done_us "$s")
+	bg=$(awk "BEGIN { if ($span > 0) printf \"%.2f\", $bulk * 4096 / ($span * 1000); else print \"n/a\" }")
+	printf '| %5s MiB | %8s | %8s | %9s | %7s | %6s / %6s | %6s | %s | %s |\n' "$mib" \
+		"$(ms "$t0" "$t_ready")" "$(ms "$t0" "$t_run")" "$(ms "$t0" "$t_end")" "$faults" "$p50" "$p99" \
+		"$bg" "$(bench_ratio "$bg" "$VETH_GBPS")" "$(bench_ratio "$p50" "$VETH_RTT50")"
+	echo "$mib $(ms "$t0" "$t_run") $(ms "$t0" "$t_end") $bg $p50 $p99" >>"$BENCH_DIR/plot.dat"
+	"$SKUA" --root $ROOT_D delete -f $id_d >/dev/null 2>&1
+	rm -rf "$d"
+}
+
+plot() {
+	command -v gnuplot >/dev/null || { echo "(no gnuplot: make deps-bench)"; return 0; }
+	[ -s "$BENCH_DIR/plot.dat" ] || return 0
+	gnuplot <<EOF
+set terminal pngcairo size 900,420 noenhanced font ",10"
+set output "$SKUA_SRC/docs/lazy-bench.png"
+set multiplot layout 1,2 title "skua lazy migration over a veth pair ($(uname -r), $(nproc) cpus)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set ylabel "ms"
+set key top left
+set title "downtime and total migration time"
+plot "$BENCH_DIR/plot.dat" using 2:xtic(sprintf("%d MiB", \$1)) title "downtime (ckpt start -> dst running)", \
+     "" using 3 title "total (every page delivered)"
+unset logscale y
+set ylabel "us"
+set title "fault latency while the stream runs"
+plot "$BENCH_DIR/plot.dat" using 5:xtic(sprintf("%d MiB", \$1)) title "p50", "" using 6 title "p99"
+unset multiplot
+EOF
+	echo "plot: docs/lazy-bench.png"
+}
+
+mkdir -p "$SKUA_SRC/build/bench"
+echo "== lazy migration: memhog between two netns over veth (checkpoint --lazy-pages / restore --lazy-pages)"
+netns_setup || { echo "bench-lazy: cannot make network namespaces" >&2; exit 1; }
+raw_rates
+echo "raw, same run: TCP over veth ${VETH_GBPS} GB/s, round trip 32 B->4 KiB p50 ${VETH_RTT50} us (p99 ${VETH_RTT99});" \
+	"loopback ${LO_GBPS} GB/s, p50 ${LO_RTT50} us; UFFDIO_COPY ${COPY_GBPS} GB/s in 4 MiB calls, ${PAGE_COPY_US} us per single page"
+{
+	echo "| size | ready ms | downtime ms | total ms | faults | fault p50 / p99 us | bg GB/s | bg / veth TCP | p50 / veth RTT |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	rc=0
+	for mib in $SIZES; do
+		need=$((mib * 3 + 1024))
+		if [ "$(avail_mib)" -lt "$need" ]; then
+			echo "| $mib MiB | skipped: needs $need MiB available |"
+			continue
+		fi
+		migrate "$mib" || rc=1
+	done
+	exit $rc
+} | tee "$SKUA_SRC/build/bench/lazy-table.md"
+rc=${PIPESTATUS[0]}
+plot
+exit "$rc"
