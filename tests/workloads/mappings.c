@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mappings: an address-space layout with shapes a restore must rebuild: a
+ * read-only page with content, a PROT_NONE guard between two writable areas,
+ * a hole punched by munmap, an area moved by mremap, and a read-only private
+ * file mapping. After SIGUSR1 the /proc/self/maps lines of these areas and
+ * their contents are as they were.
+ */
+#include <sys/mman.h>
+#include "zdtm.h"
+
+#define PG 4096UL
+#define N 16
+
+static char *base;
+
+/* The maps lines that cover [base, base + N pages) and the moved area. */
+static void snapshot(char *out, size_t len, const char *moved)
+{
+	char line[512];
+	unsigned long s, e, lo = (unsigned long)base, hi = lo + N * PG;
+	FILE *f = fopen("/proc/self/maps", "re");
+	size_t used = 0;
+
+	if (!f)
+		zdtm_fail("maps: %s", strerror(errno));
+	out[0] = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx", &s, &e) != 2)
+			continue;
+		if ((s < hi && e > lo) || s == (unsigned long)moved) {
+			/* address, perms and offset only: inode columns may differ */
+			char *cut = line;
+			for (int sp = 0; *cut && sp < 3; cut++)
+				sp += *cut == ' ';
+			used += snprintf(out + used, len - used, "%.*s\n", (int)(cut - line), line);
+		}
+	}
+	fclose(f);
+}
+
+static unsigned char pat(size_t i) { return (unsigned char)(i ^ (i >> 9)); }
+
+int main(void)
+{
+	char before[4096], after[4096], path[4096];
+	unsigned char *ro_file;
+	char *moved;
+	int fd;
+
+	zdtm_init("mappings");
+	base = mmap(NULL, N * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		zdtm_fail("mmap: %s", strerror(errno));
+	for (size_t i = 0; i < N * PG; i++)
+		base[i] = pat(i);
+	zdtm_check(mprotect(base, PG, PROT_READ));			/* page 0: read-only */
+	zdtm_check(mprotect(base + 4 * PG, PG, PROT_NONE));		/* page 4: guard */
+	zdtm_check(munmap(base + 8 * PG, 2 * PG));			/* pages 8-9: hole */
+	moved = mremap(base + 12 * PG, 4 * PG, 4 * PG, MREMAP_MAYMOVE | MREMAP_FIXED,
+		       base + 64 * PG + (unsigned long)getpid() % 16 * PG);
+	if (moved == MAP_FAILED)
+		zdtm_fail("mremap: %s", strerror(errno));
+	zdtm_path(path, sizeof(path), "mappings.data");
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	zdtm_check(fd);
+	for (size_t i = 0; i < 2 * PG; i++)
+		if (write(fd, &(unsigned char){ pat(i + 7) }, 1) != 1)
+			zdtm_fail("write: %s", strerror(errno));
+	ro_file = mmap(NULL, 2 * PG, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (ro_file == MAP_FAILED)
+		zdtm_fail("mmap file: %s", strerror(errno));
+	close(fd);
+	snapshot(before, sizeof(before), moved);
+	zdtm_ready();
+	zdtm_wait();
+
+	snapshot(after, sizeof(after), moved);
+	if (strcmp(before, after))
+		zdtm_fail("layout changed:\n--- before\n%s--- after\n%s", before, after);
+	for (size_t i = 0; i < N * PG; i++) {
+		if (i / PG == 4 || i / PG == 8 || i / PG == 9)
+			continue;
+		const char *p = i / PG >= 12 ? moved + i - 12 * PG : base + i;
+		if ((unsigned char)*p != pat(i))
+			zdtm_fail("byte %zu of the layout is 0x%x, want 0x%x", i, (unsigned char)*p, pat(i));
+	}
+	for (size_t i = 0; i < 2 * PG; i++)
+		if (ro_file[i] != pat(i + 7))
+			zdtm_fail("file mapping byte %zu is 0x%x", i, ro_file[i]);
+	unlink(path);
+	zdtm_pass();
+}
