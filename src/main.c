@@ -88,6 +88,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (streq(argv[ind], "help")) {
+		/* "skua help CMD" is "skua CMD --help" */
+		for (size_t i = 0; ind + 1 < argc && i < ARRAY_SIZE(commands); i++)
+			if (streq(commands[i].name, argv[ind + 1]))
+				return commands[i].fn(2, (char *[]){ argv[ind + 1], "--help", NULL }, &g);
 		usage(stdout, opts);
 		return 0;
 	}
