@@ -167,6 +167,13 @@ function check_pipes() {
 	# the restored tree lives in the new container's cgroup
 	pid=$(init_pid ck-new)
 	grep -q "/skua/ck-new" "/proc/$pid/cgroup"
+	# kill and delete treat it as any container
+	runc kill ck-new KILL
+	[ "$status" -eq 0 ]
+	wait_for_status ck-new stopped
+	runc delete ck-new
+	[ "$status" -eq 0 ]
+	assert_no_leftovers ck-new
 }
 
 @test "checkpoint --leave-running, then restore a copy while the original runs" {
