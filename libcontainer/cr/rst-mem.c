@@ -190,7 +190,7 @@ static long shm_open_again(struct rst_ctx *c, struct rst_task *t, const struct r
 
 static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd, const char **fd_path)
 {
-	unsigned long flags = (v->flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN)) | MAP_FIXED;
+	unsigned long flags = (v->flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN | MAP_NORESERVE)) | MAP_FIXED;
 	unsigned long len = v->end - v->start;
 	long ret, mfd = -1;
 
@@ -252,6 +252,11 @@ static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd,
 	}
 	ret = PUPPET_CALL(c, t->host_pid, "mmap", SYS_mmap, v->start, len, v->prot, flags, mfd,
 			  mfd >= 0 ? v->pgoff : 0);
+	/* Huge sparse reservations (sanitizer shadows, GC heaps) were made
+	 * with MAP_NORESERVE; an image that did not record it still fits. */
+	if (ret == -ENOMEM && mfd < 0 && !(flags & MAP_NORESERVE))
+		ret = PUPPET_CALL(c, t->host_pid, "mmap", SYS_mmap, v->start, len, v->prot,
+				  flags | MAP_NORESERVE, -1, 0);
 	if (ret < 0)
 		return (int)ret;
 	if ((unsigned long)ret != v->start)
