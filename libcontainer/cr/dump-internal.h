@@ -27,6 +27,8 @@ struct dtask {
 	pid_t pid;          /* host view */
 	pid_t ns_pid, ns_ppid, ns_pgid, ns_sid;
 	pid_t host_ppid;
+	bool zombie;        /* exited, waiting for its parent: pstree only */
+	int exit_status;    /* a zombie's wait status */
 	int parent;         /* index in ctx->tasks, -1 for the root */
 	struct dthread *threads; /* main thread first */
 	size_t n_threads;
@@ -43,6 +45,7 @@ struct dump_ctx {
 	struct dtask *tasks; /* parents before children */
 	size_t n_tasks;
 	bool own_pid_ns;
+	pid_t root_ns_ppid; /* the root's parent as the tree's namespace sees it, or 0 */
 	bool frozen_cgroup; /* the cgroup freezer holds the tree (thaw at the end) */
 	uint64_t xcr0;
 	uint32_t xstate_size;
@@ -51,6 +54,8 @@ struct dump_ctx {
 	bool have_vdso;
 	struct file_table *files;
 	struct dump_stats stats;
+	int *tcp_fds; /* established sockets held in repair mode (tcp-repair.c) */
+	size_t n_tcp_fds;
 };
 
 /* seize.c: ptrace every thread of the tree under root (rescanning until the

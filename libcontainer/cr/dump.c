@@ -22,6 +22,7 @@
 #include "cr/image.h"
 #include "cr/lazy-internal.h"
 #include "cr/stats.h"
+#include "cr/tcp-repair.h"
 #include "inventory.pb-c.h"
 
 static int open_dirs(struct dump_ctx *ctx)
@@ -52,6 +53,8 @@ static int dump_tasks(struct dump_ctx *ctx)
 
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct dtask *t = &ctx->tasks[i];
+		if (t->zombie)
+			continue;
 		if (!ctx->o->pre_dump && (r = task_dump_core(ctx, t)) < 0)
 			return r;
 		if ((r = vma_dump_mm(ctx, t)) < 0)
@@ -65,7 +68,7 @@ static int dump_files(struct dump_ctx *ctx)
 	int r;
 
 	for (size_t i = 0; i < ctx->n_tasks; i++)
-		if ((r = files_collect(ctx, &ctx->tasks[i])) < 0)
+		if (!ctx->tasks[i].zombie && (r = files_collect(ctx, &ctx->tasks[i])) < 0)
 			return r;
 	return files_dump(ctx);
 }
@@ -100,6 +103,8 @@ static int write_inventory(struct dump_ctx *ctx)
 	inv.has_dump_time_ns = true;
 	inv.dump_time_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	inv.container_id = (char *)o->container_id;
+	inv.has_root_ppid = true;
+	inv.root_ppid = ctx->root_ns_ppid;
 	inv.has_root_host_pid = true;
 	inv.root_host_pid = ctx->tasks[0].pid;
 	return img_write_one(ctx->img_dirfd, CR_IMG_INVENTORY, 0, &inv.base);
@@ -126,6 +131,7 @@ static int write_stats(struct dump_ctx *ctx, unsigned long long t_end)
 static void finish(struct dump_ctx *ctx)
 {
 	if (ctx->o->leave_running || ctx->o->pre_dump) {
+		tcp_repair_dump_end(ctx, false);
 		seize_release(ctx);
 		freeze_thaw(ctx);
 		log_info("tree left running");
@@ -133,6 +139,8 @@ static void finish(struct dump_ctx *ctx)
 	}
 	seize_kill(ctx);
 	freeze_thaw(ctx);
+	/* after the kill: their sockets close in repair mode, silently */
+	tcp_repair_dump_end(ctx, true);
 	log_info("tree killed");
 }
 
@@ -184,6 +192,7 @@ int cr_dump(const struct cr_dump_opts *o)
 		r = lazy_src_serve(&ctx);
 	if (r < 0) {
 		/* put everything back: a failed dump leaves the tree as it was */
+		tcp_repair_dump_end(&ctx, false);
 		seize_release(&ctx);
 		freeze_thaw(&ctx);
 		log_error("%s", err_msg()[0] ? err_msg() : strerror(-r));

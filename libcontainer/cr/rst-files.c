@@ -28,6 +28,7 @@
 #include "base/error.h"
 #include "base/syscall.h"
 #include "cr/restore-internal.h"
+#include "cr/tcp-repair.h"
 
 #define TCP_LISTEN_STATE 10
 #define TCP_CLOSE_STATE 7
@@ -240,13 +241,23 @@ static int make_inet(struct rst_ctx *c, struct rst_task *t, FileEntry *f)
 
 	if (!s)
 		return err_set(EBADMSG, "socket file %u without socket data", f->id);
-	if (s->type == SOCK_STREAM && s->state != TCP_LISTEN_STATE && s->state != TCP_CLOSE_STATE)
+	bool connection = s->type == SOCK_STREAM && s->state == TCP_STATE_ESTABLISHED;
+	if (connection && !c->o->tcp_established)
+		return err_set(ENOTSUP, "an established TCP connection (file %u of pid %d); use "
+					"--tcp-established", f->id, t->pid);
+	if (s->type == SOCK_STREAM && s->state != TCP_LISTEN_STATE && s->state != TCP_CLOSE_STATE &&
+	    !connection)
 		return err_set(ENOTSUP, "a TCP connection in state %u (file %u of pid %d); not supported",
 			       s->state, f->id, t->pid);
 	pfd = PUPPET_CALL(c, t->host_pid, "socket", SYS_socket, s->family,
 			  s->type | SOCK_CLOEXEC | ((s->flags & O_NONBLOCK) ? SOCK_NONBLOCK : 0), s->proto);
 	if (pfd < 0)
 		return (int)pfd;
+	if (connection) {
+		/* made in the task's netns; the rest acts on the socket from here */
+		int sk = take_from(c, t, pfd);
+		return sk < 0 ? sk : tcp_repair_restore(sk, s);
+	}
 	ret = inet_setup(c, t, f, pfd);
 	if (ret < 0) {
 		PUPPET_CALL(c, t->host_pid, "close", SYS_close, pfd);
@@ -316,7 +327,8 @@ int rst_files_prepare(struct rst_ctx *c)
 		}
 		c->file_fds[i] = fd ? fd : -1;
 	}
-	return 0;
+	/* every connection of the tree exists now: their peers can answer */
+	return tcp_repair_finish(c);
 }
 
 int rst_files_restore(struct rst_ctx *c, struct rst_task *t)

@@ -4,7 +4,8 @@
  * getsockname/getsockopt/TCP_INFO tell its family, type, addresses, state,
  * options and (for a listener) its backlog. Supported: TCP listeners, TCP
  * sockets not yet connected, UDP sockets, IPv4 and IPv6. An established
- * TCP connection needs TCP_REPAIR (not done yet) and is refused by name.
+ * TCP connection is refused by name unless tcp_established is set; then
+ * tcp-repair.c reads it in repair mode.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "cr/files-internal.h"
+#include "cr/tcp-repair.h"
 
 #define SK_STATE_CLOSED 7 /* TCP_CLOSE; also a bound/unbound UDP socket */
 
@@ -81,7 +83,7 @@ static int add_opt(InetSkEntry *ie, int sk, int level, int name)
 	return 0;
 }
 
-static int tcp_state(const struct fd_obj *f, int sk, InetSkEntry *ie)
+static int tcp_state(const struct fd_obj *f, int sk, InetSkEntry *ie, bool established_ok)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
@@ -94,7 +96,7 @@ static int tcp_state(const struct fd_obj *f, int sk, InetSkEntry *ie)
 		ie->backlog = ti.tcpi_sacked;
 		return 0;
 	}
-	if (ti.tcpi_state == TCP_CLOSE)
+	if (ti.tcpi_state == TCP_CLOSE || (ti.tcpi_state == TCP_ESTABLISHED && established_ok))
 		return 0;
 	if (ti.tcpi_state == TCP_ESTABLISHED)
 		return err_set(ENOTSUP, FD_FMT " is an established TCP connection; use "
@@ -103,7 +105,8 @@ static int tcp_state(const struct fd_obj *f, int sk, InetSkEntry *ie)
 		       FD_ARGS(f), ti.tcpi_state);
 }
 
-static int fill_inet(const struct fd_obj *f, int sk, int family, int type, int proto, FileEntry *e)
+static int fill_inet(struct dump_ctx *ctx, const struct fd_obj *f, int sk, int family, int type,
+		     int proto, FileEntry *e)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -119,7 +122,7 @@ static int fill_inet(const struct fd_obj *f, int sk, int family, int type, int p
 	ie->proto = proto;
 	ie->flags = f->flags & ~O_CLOEXEC;
 	ie->state = SK_STATE_CLOSED;
-	if (type == SOCK_STREAM && (r = tcp_state(f, sk, ie)) < 0)
+	if (type == SOCK_STREAM && (r = tcp_state(f, sk, ie, ctx->o->tcp_established)) < 0)
 		return r;
 	if (getsockname(sk, (struct sockaddr *)&ss, &len) < 0)
 		return err_sys(errno, "getsockname of " FD_FMT, FD_ARGS(f));
@@ -141,6 +144,8 @@ static int fill_inet(const struct fd_obj *f, int sk, int family, int type, int p
 		ie->has_v6only = true;
 		ie->v6only = v6only;
 	}
+	if (type == SOCK_STREAM && ie->state == TCP_ESTABLISHED)
+		return tcp_repair_dump(ctx, f, sk, ie);
 	return 0;
 }
 
@@ -171,10 +176,7 @@ int sockets_fill(struct dump_ctx *ctx, const struct fd_obj *f, FileEntry *e)
 		return err_sys(-r, "reading the kind of socket " FD_FMT, FD_ARGS(f));
 	if ((family == AF_INET || family == AF_INET6) && (type == SOCK_STREAM || type == SOCK_DGRAM) &&
 	    (proto == IPPROTO_TCP || proto == IPPROTO_UDP)) {
-		r = fill_inet(f, sk, family, type, proto, e);
-		if (r == -ENOTSUP && ctx->o->tcp_established)
-			return err_wrap(r, "--tcp-established is not implemented yet");
-		return r;
+		return fill_inet(ctx, f, sk, family, type, proto, e);
 	}
 	return err_set(ENOTSUP, FD_FMT " is %s (family %d, type %d); not supported", FD_ARGS(f),
 		       family_name(family), family, type);
