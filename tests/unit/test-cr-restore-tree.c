@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/syscall.h"
 #include "cr/cr.h"
 #include "tap.h"
 
@@ -133,6 +134,23 @@ static void tree_root(int go, int wfd)
 }
 
 /* Fresh reports only: what was queued before is dropped first. */
+static int collect_n(int rfd, struct ids *out, int n)
+{
+	struct ids r;
+	int seen = 0;
+
+	while (read_ids(rfd, &r, 0) == 0)
+		;
+	memset(out, 0, n * sizeof(*out));
+	while (seen != (1 << n) - 1) {
+		if (read_ids(rfd, &r, 5000) < 0 || r.tag < 0 || r.tag >= n)
+			return -1;
+		out[r.tag] = r;
+		seen |= 1 << r.tag;
+	}
+	return 0;
+}
+
 static int collect(int rfd, int go_w, struct ids out[4])
 {
 	struct ids r;
@@ -390,6 +408,56 @@ static void test_shared_anon(void)
 	free(dir);
 }
 
+/* A tree that is its own pid namespace (as a container is): its init is
+ * pid 1 and must be pid 1 again, with its child at the same pid. */
+static void test_own_pid_ns(void)
+{
+	int rep[2];
+	struct ids before[2], after[2];
+	char krep[64];
+	char *dir = make_dir();
+
+	if (pipe(rep) < 0)
+		return;
+	struct clone_args ca = { .flags = CLONE_NEWPID, .exit_signal = SIGCHLD };
+	pid_t pid = sys_clone3(&ca, sizeof(ca));
+	if (pid == 0) {
+		close(rep[0]);
+		quiet_fds(rep[1], -1);
+		for (int i = 0; i < 3; i++) /* pids 2 and 3 come and go: the member gets 4 */
+			if (fork() == 0)
+				_exit(0);
+		while (waitpid(-1, NULL, 0) > 0)
+			;
+		if (fork() == 0)
+			member(-1, rep[1], 1);
+		member(-1, rep[1], 0);
+	}
+	ok(pid > 0 && collect_n(rep[0], before, 2) == 0, "the namespace's init and child report");
+	is_int(before[0].pid, 1, "the init is pid 1 in its namespace");
+	is_int(before[1].pid, 5, "its child is pid 5");
+	pipe_key(rep[1], krep, sizeof(krep));
+	is_int(dump(pid, dir), 0, "dump of a pid namespace");
+	struct cr_external ext[1] = { { krep, rep[1] } };
+	struct cr_restore_opts ro = { .image_dir = dir, .detach = true, .externals = ext, .n_externals = 1 };
+	pid_t root = 0;
+	int r = cr_restore(&ro, &root, NULL);
+	if (!is_int(r, 0, "restore of a pid namespace"))
+		printf("# %s\n", err_msg());
+	ok(r == 0 && root > 0 && root != 1, "the engine returns the init's host pid (%d)", root);
+	int got = r == 0 ? collect_n(rep[0], after, 2) : -1;
+	ok(got == 0, "both report after restore");
+	is_int(got == 0 ? after[0].pid : -1, 1, "the init is pid 1 again");
+	is_int(got == 0 ? after[1].pid : -1, 5, "its child is pid 5 again");
+	is_int(got == 0 ? after[1].ppid : -1, 1, "the child's parent is the init");
+	if (root > 0)
+		kill(root, SIGKILL);
+	reap_all();
+	close(rep[0]), close(rep[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -401,5 +469,6 @@ int main(void)
 	test_threads();
 	test_files();
 	test_shared_anon();
+	test_own_pid_ns();
 	return done_testing();
 }
