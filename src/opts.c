@@ -127,7 +127,9 @@ int opts_parse(const struct cmd_help *h, const struct opt *opts, int argc, char 
 
 void opts_usage(FILE *f, const struct cmd_help *h, const struct opt *opts)
 {
-	fprintf(f, "NAME:\n   skua %s\n\nUSAGE:\n   skua %s %s\n\n", h->name, h->name,
+	const char *sep = h->name[0] ? " " : "";
+
+	fprintf(f, "NAME:\n   skua%s%s\n\nUSAGE:\n   skua%s%s %s\n\n", sep, h->name, sep, h->name,
 		h->args ? h->args : "");
 	if (h->desc)
 		fprintf(f, "DESCRIPTION:\n   %s\n\n", h->desc);
