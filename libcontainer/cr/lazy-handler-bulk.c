@@ -10,12 +10,16 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/error.h"
 #include "base/log.h"
 #include "cr/lazy-handler-internal.h"
+
+#define BULK_NICE 10
 
 void lazy_lock(struct handler *h)
 {
@@ -51,6 +55,8 @@ static void *bulk_main(void *arg)
 	struct handler *h = arg;
 	struct pp_hdr hd;
 
+	/* on a busy machine, faults first: the stream takes what CPU is left */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), BULK_NICE);
 	for (;;) {
 		int r = pp_recv(h->bulk, &hd, h->bbuf, h->buf_cap);
 		pthread_mutex_lock(&h->mu);

@@ -151,6 +151,8 @@ static void note_latency(struct handler *h, uint64_t id)
 		uint64_t us = (now_ns() - h->pending[i].t) / 1000;
 		if (h->lat && h->n_lat < LAT_MAX)
 			h->lat[h->n_lat++] = (uint32_t)(us > UINT32_MAX ? UINT32_MAX : us);
+		if (h->n_lat <= 8)
+			log_info("fault %zu answered in %llu us", h->n_lat, (unsigned long long)us);
 		h->pending[i] = h->pending[--h->n_pending];
 		return;
 	}
@@ -209,6 +211,7 @@ int lazy_fault(struct handler *h, size_t idx, uint64_t addr)
 {
 	struct htask *t = &h->s.tasks[idx];
 	struct hrun *run = hstate_find(&h->s, idx, addr);
+	unsigned long long t_fault = now_ns();
 	uint64_t id;
 	int r;
 
@@ -235,7 +238,7 @@ int lazy_fault(struct handler *h, size_t idx, uint64_t addr)
 	if (r < 0)
 		return r;
 	if (h->n_pending < PENDING_MAX)
-		h->pending[h->n_pending++] = (struct pending){ id, now_ns() };
+		h->pending[h->n_pending++] = (struct pending){ id, t_fault };
 	return 0;
 }
 
@@ -279,7 +282,6 @@ static int on_pages(struct handler *h, const struct pp_hdr *hd, const uint8_t *b
 		h->pages_urgent += p.nr_pages;
 		if (hd->id == h->sync_id)
 			h->sync_left -= p.nr_pages < h->sync_left ? p.nr_pages : h->sync_left;
-		note_latency(h, hd->id);
 	}
 	if (!data)
 		h->pages_zero_wire += p.nr_pages;
@@ -289,8 +291,11 @@ static int on_pages(struct handler *h, const struct pp_hdr *hd, const uint8_t *b
 		/* an eager fetch into memory userfaultfd does not hold */
 		return lazy_eager_write(h, p.addr, p.nr_pages, data);
 	}
-	if (!bulk)
-		return lazy_apply(h, (pid_t)hd->pid, p.addr, p.nr_pages, data);
+	if (!bulk) {
+		r = lazy_apply(h, (pid_t)hd->pid, p.addr, p.nr_pages, data);
+		note_latency(h, hd->id); /* the copy woke the task */
+		return r;
+	}
 	/* the stream goes in pieces, letting faults in between */
 	for (uint32_t at = 0; at < p.nr_pages; at += BULK_PIECE) {
 		uint32_t n = p.nr_pages - at < BULK_PIECE ? p.nr_pages - at : BULK_PIECE;

@@ -154,7 +154,6 @@ set key top left
 set title "downtime and total migration time"
 plot "$BENCH_DIR/plot.dat" using 2:xtic(sprintf("%d MiB", \$1)) title "downtime (ckpt start -> dst running)", \
      "" using 3 title "total (every page delivered)"
-unset logscale y
 set ylabel "us"
 set title "fault latency while the stream runs"
 plot "$BENCH_DIR/plot.dat" using 5:xtic(sprintf("%d MiB", \$1)) title "p50", "" using 6 title "p99"
