@@ -322,7 +322,7 @@ int files_dump(struct dump_ctx *ctx)
 	if ((r = write_files_img(ctx)) < 0)
 		return r;
 	for (size_t i = 0; i < ctx->n_tasks; i++)
-		if ((r = write_fdinfo(ctx, &ctx->tasks[i])) < 0)
+		if (!ctx->tasks[i].zombie && (r = write_fdinfo(ctx, &ctx->tasks[i])) < 0)
 			return r;
 	log_info("files: %zu fds, %zu open files", ctx->files->n_fds, ctx->files->n_files);
 	return 0;

@@ -43,10 +43,11 @@ static int collect_one(struct dump_ctx *ctx, struct dtask *t, const char *root_n
 	char ns[64];
 	int r;
 
-	r = pidns_of(t->pid, ns, sizeof(ns));
+	/* a zombie has left its namespaces; it stays in its parent's */
+	r = t->zombie ? 0 : pidns_of(t->pid, ns, sizeof(ns));
 	if (r < 0)
 		return r;
-	if (!streq(ns, root_ns))
+	if (!t->zombie && !streq(ns, root_ns))
 		return err_set(ENOTSUP, "pid %d is in a nested pid namespace (%s, the root's is %s); "
 					"not supported", t->pid, ns, root_ns);
 	r = proc_parse_status(t->pid, &st);
@@ -66,6 +67,30 @@ static int collect_one(struct dump_ctx *ctx, struct dtask *t, const char *root_n
 	return 0;
 }
 
+/* The root's parent is outside the tree: its pid as the tree's namespace
+ * sees it, if it is in that namespace at all (else 0). */
+static int root_parent(struct dump_ctx *ctx)
+{
+	struct proc_status root, parent;
+	int r;
+
+	ctx->root_ns_ppid = 0;
+	if (ctx->own_pid_ns || ctx->tasks[0].host_ppid <= 0)
+		return 0;
+	if ((r = proc_parse_status(ctx->tasks[0].pid, &root)) < 0)
+		return r;
+	int levels = root.ns_levels;
+	proc_status_free(&root);
+	if (proc_parse_status(ctx->tasks[0].host_ppid, &parent) < 0) {
+		err_clear(); /* it may be gone already: the root is then an orphan */
+		return 0;
+	}
+	if (parent.ns_levels == levels)
+		ctx->root_ns_ppid = parent.ns_pid;
+	proc_status_free(&parent);
+	return 0;
+}
+
 int pstree_collect(struct dump_ctx *ctx)
 {
 	char root_ns[64];
@@ -80,7 +105,7 @@ int pstree_collect(struct dump_ctx *ctx)
 	/* pid 1 of its own namespace: a container's init; restore makes it pid 1
 	 * again. Otherwise restore provides a reaper as pid 1. */
 	ctx->own_pid_ns = ctx->tasks[0].ns_pid == 1;
-	return 0;
+	return root_parent(ctx);
 }
 
 struct dtask *pstree_find_ns(struct dump_ctx *ctx, pid_t ns_pid)
@@ -113,6 +138,11 @@ int pstree_write(struct dump_ctx *ctx)
 		e.sid = t->ns_sid;
 		e.n_threads = t->n_threads;
 		e.threads = tids;
+		if (t->zombie) {
+			e.has_zombie = e.zombie = true;
+			e.has_exit_status = true;
+			e.exit_status = t->exit_status;
+		}
 		r = img_write_msg(img, &e.base);
 	}
 	int r2 = img_close(img);

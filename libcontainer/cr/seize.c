@@ -68,32 +68,69 @@ static int add_thread(struct dtask *t, pid_t tid)
 	return 0;
 }
 
-static int check_not_zombie(pid_t pid, pid_t tid)
+/* State and wait status of a thread from /proc/PID/task/TID/stat. */
+static int thread_state(pid_t pid, pid_t tid, char *ret_state, int *ret_status)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	if (proc_read_line(path, buf, sizeof(buf)) < 0)
+	if (proc_read_line(path, buf, sizeof(buf)) < 0) {
+		err_clear();
 		return -ESRCH;
-	char *p = strrchr(buf, ')');
-	if (p && (p[2] == 'Z' || p[2] == 'X')) {
-		/* EAGAIN: freeze_tree() lets the tree run briefly so that its
-		 * parent can reap it, and tries again */
-		if (pid == tid)
-			return err_set(EAGAIN, "pid %d is a zombie (exited, not reaped by its "
-					       "parent); a tree with zombies cannot be dumped", pid);
-		return -ESRCH; /* an exiting thread: gone for our purposes */
 	}
+	char *p = strrchr(buf, ')');
+	if (!p || !p[1] || !p[2])
+		return err_set(EBADMSG, "parsing %s", path);
+	*ret_state = p[2];
+	/* field 52, exit_code: the 50th after the state */
+	int field = 3;
+	*ret_status = 0;
+	for (char *q = p + 2; *q && field < 52; q++)
+		if (*q == ' ' && ++field == 52)
+			*ret_status = atoi(q + 1);
+	return 0;
+}
+
+/* A child that exited and waits for its parent is dumped as a zombie, for the
+ * parent to reap after restore. The root itself cannot be one; an exiting
+ * thread is simply gone. */
+static int check_zombie(struct dump_ctx *ctx, size_t ti, pid_t tid, bool *ret_zombie)
+{
+	struct dtask *t = &ctx->tasks[ti];
+	char state;
+	int status, r;
+
+	*ret_zombie = false;
+	if ((r = thread_state(t->pid, tid, &state, &status)) < 0)
+		return r;
+	if (state != 'Z' && state != 'X')
+		return 0;
+	if (t->pid != tid)
+		return -ESRCH;
+	if (ti == 0)
+		return err_set(EBUSY, "pid %d is a zombie", t->pid);
+	if (t->n_threads > 0)
+		return err_set(ENOTSUP, "pid %d: its main thread exited while other threads run on; "
+					"not supported", t->pid);
+	t->zombie = true;
+	t->exit_status = status;
+	*ret_zombie = true;
 	return 0;
 }
 
 static int seize_one(struct dump_ctx *ctx, size_t ti, pid_t tid, seize_fn fn, bool *changed)
 {
 	struct dtask *t = &ctx->tasks[ti];
-	int r = check_not_zombie(t->pid, tid);
+	bool zombie;
+	int r = check_zombie(ctx, ti, tid, &zombie);
 	if (r == -ESRCH)
 		return 0;
 	if (r < 0)
 		return r;
+	if (zombie) {
+		*changed = true;
+		return add_thread(t, tid);
+	}
+	t = &ctx->tasks[ti];
 	r = fn(tid);
 	if (r == -ESRCH) {
 		err_clear();
@@ -147,6 +184,8 @@ static int scan_task(struct dump_ctx *ctx, size_t ti, seize_fn fn, bool *changed
 			       ctx->tasks[ctx->tasks[ti].parent].pid);
 	}
 	struct dirent *de;
+	if (ctx->tasks[ti].zombie)
+		return 0;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;

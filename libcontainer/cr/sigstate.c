@@ -149,6 +149,15 @@ static int parse_timer(char *block, PosixTimerEntry *e)
 	return 0;
 }
 
+/* The next line that starts with "ID:" ("ClockID:" also contains it). */
+static char *next_timer(char *p)
+{
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, "ID:", 3))
+			return p;
+	return NULL;
+}
+
 static int dump_posix_timers(const struct dtask *t, struct dump_inject *inj, TaskCoreEntry *core)
 {
 	char path[64];
@@ -160,16 +169,16 @@ static int dump_posix_timers(const struct dtask *t, struct dump_inject *inj, Tas
 	if (r < 0)
 		return err_sys(-r, "reading %s", path);
 	size_t cap = 0;
-	for (char *p = text; (p = strstr(p, "ID:")); p++)
+	for (char *p = text; (p = next_timer(p)); p++)
 		cap++;
 	if (!cap)
 		return 0;
 	core->posix_timers = calloc(cap, sizeof(*core->posix_timers));
 	if (!core->posix_timers)
 		return err_set(ENOMEM, "out of memory");
-	char *p = strstr(text, "ID:");
+	char *p = next_timer(text);
 	while (p) {
-		char *next = strstr(p + 3, "ID:");
+		char *next = next_timer(p + 1);
 		if (next)
 			next[-1] = '\0';
 		PosixTimerEntry *e = malloc(sizeof(*e));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * core-<pid>.img: everything about one process that is not memory or files.
- * Read from /proc and prlimit where the kernel shows it; asked of the task
+ * Read from /proc where the kernel shows it; asked of the task
  * by injected syscalls (prctl) where only the task can tell.
  */
 #include <errno.h>
@@ -14,6 +14,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/fd.h"
 #include "base/log.h"
 #include "cr/creds.h"
 #include "cr/dump-internal.h"
@@ -25,23 +26,41 @@
 
 #define NR_RLIMITS 16 /* RLIMIT_NLIMITS on x86_64 */
 
+static uint64_t limit_value(const char *s)
+{
+	return streq(s, "unlimited") ? (uint64_t)RLIM_INFINITY : strtoull(s, NULL, 10);
+}
+
+/* /proc/PID/limits rather than prlimit(): prlimit on a task with other
+ * credentials needs CAP_SYS_RESOURCE, which this host's bounding set lacks.
+ * The kernel prints one line per resource, in resource order, the values
+ * in columns 26 and 47. */
 static int dump_rlimits(pid_t pid, TaskCoreEntry *core)
 {
+	char path[64];
+	_cleanup_free_ char *text = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/limits", pid);
+	int r = read_file(path, &text, NULL, 0);
+	if (r < 0)
+		return err_sys(-r, "reading %s", path);
 	core->rlimits = calloc(NR_RLIMITS, sizeof(*core->rlimits));
 	if (!core->rlimits)
 		return err_set(ENOMEM, "out of memory");
+	char *line = strchr(text, '\n'); /* the header */
 	for (int res = 0; res < NR_RLIMITS; res++) {
-		struct rlimit rl;
-		if (prlimit(pid, res, NULL, &rl) < 0)
-			return err_sys(errno, "reading rlimit %d of %d", res, pid);
+		char soft[32], hard[32];
+		if (!line || strlen(++line) < 47 || sscanf(line + 26, "%31s %31s", soft, hard) != 2)
+			return err_set(EBADMSG, "parsing %s: line %d", path, res + 2);
 		RlimitEntry *e = malloc(sizeof(*e));
 		if (!e)
 			return err_set(ENOMEM, "out of memory");
 		rlimit_entry__init(e);
 		e->resource = res;
-		e->cur = rl.rlim_cur;
-		e->max = rl.rlim_max;
+		e->cur = limit_value(soft);
+		e->max = limit_value(hard);
 		core->rlimits[core->n_rlimits++] = e;
+		line = strchr(line, '\n');
 	}
 	return 0;
 }

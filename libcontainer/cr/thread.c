@@ -276,6 +276,13 @@ static int dump_thread_body(struct dump_ctx *ctx, pid_t pid, const struct dthrea
 	r = dump_rseq(th->tid, &regs, e);
 	if (r < 0)
 		return r;
+	uint64_t head = 0;
+	size_t head_len = 0;
+	if (syscall(SYS_get_robust_list, th->tid, &head, &head_len) < 0)
+		return err_sys(errno, "get_robust_list of %d", th->tid);
+	e->has_robust_list = e->has_robust_list_len = true;
+	e->robust_list = head;
+	e->robust_list_len = head_len;
 	enum cr_restart_kind k = restart_fixup(&regs);
 	e->has_restart_kind = true;
 	e->restart_kind = k;
