@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -251,9 +253,16 @@ int ckpt_tmpfs_restore(pid_t pid, const char *dest, const char *archive)
 
 	if (r < 0)
 		return r;
+	struct statfs sf;
+
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return err_set(ENOENT, "the tmpfs %s of the checkpoint has no directory in the "
 				       "restored container", dest);
+	/* only into a fresh tmpfs of the new container: never through a
+	 * symlink onto some other filesystem */
+	if (statfs(dir, &sf) < 0 || sf.f_type != TMPFS_MAGIC)
+		return err_set(ENOTDIR, "%s in the restored container is not a tmpfs: its checkpointed "
+				       "contents are not unpacked there", dest);
 	const char *argv[] = { "tar", "--numeric-owner", "--xattrs", "-p", "-C", dir,
 			       "-xf", archive, NULL };
 	r = ckpt_run(argv, 0, NULL);

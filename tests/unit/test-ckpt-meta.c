@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -133,10 +135,11 @@ static void test_host_helpers(void)
 	/* tmpfs save/restore through /proc/self/root on a scratch dir */
 	char src[256], arc[256], dst[256], f[300];
 	snprintf(src, sizeof(src), "%s/src", dir);
-	snprintf(dst, sizeof(dst), "%s/dst", dir);
+	/* unpacking goes only into a tmpfs: /dev/shm is one */
+	snprintf(dst, sizeof(dst), "/dev/shm/test-ckpt-meta.XXXXXX");
+	ok(mkdtemp(dst) != NULL, "a scratch dir in /dev/shm");
 	snprintf(arc, sizeof(arc), "%s/a.tar", dir);
 	mkdir(src, 0755);
-	mkdir(dst, 0755);
 	snprintf(f, sizeof(f), "%s/file", src);
 	write_file(f, "data", 4, 0640);
 	is_int(ckpt_tmpfs_save(getpid(), src, arc), 0, "archive a directory");
@@ -150,6 +153,12 @@ static void test_host_helpers(void)
 	ok(stat(f, &st) == 0 && (st.st_mode & 0777) == 0640, "with its mode");
 	snprintf(f, sizeof(f), "%s/missing", dir);
 	ok(ckpt_tmpfs_restore(getpid(), f, arc) == -ENOENT, "no destination: %s", err_msg());
+	struct statfs sf;
+	if (statfs(dir, &sf) == 0 && sf.f_type != TMPFS_MAGIC)
+		ok(ckpt_tmpfs_restore(getpid(), src, arc) == -ENOTDIR,
+		   "not into a directory that is no tmpfs: %s", err_msg());
+	const char *rm[] = { "rm", "-rf", dst, NULL };
+	ckpt_run(rm, 0, NULL);
 }
 
 int main(void)
