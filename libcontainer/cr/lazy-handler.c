@@ -451,6 +451,7 @@ static int loop(struct handler *h)
 {
 	struct pollfd *p = NULL;
 	size_t cap = 0;
+	bool quiet = false;
 	int r = 0;
 
 	lazy_lock(h);
@@ -461,7 +462,9 @@ static int loop(struct handler *h)
 		}
 		if (h->ended && h->s.missing == 0)
 			break;
-		if (h->bulk_done && h->s.missing && !h->swept && (r = sweep(h)) < 0)
+		/* after the stream: ask for what is missing; again after a quiet
+		 * spell, for children forked since */
+		if (h->bulk_done && h->s.missing && (!h->swept || quiet) && (r = sweep(h)) < 0)
 			break;
 		size_t n = 0, need = 3 + h->s.n_tasks;
 		if (need > cap) {
@@ -479,7 +482,8 @@ static int loop(struct handler *h)
 		for (size_t i = 0; i < h->s.n_tasks; i++)
 			p[n++] = (struct pollfd){ h->s.tasks[i].gone ? -1 : h->s.tasks[i].uffd, POLLIN, 0 };
 		lazy_unlock(h);
-		int k = poll(p, n, -1);
+		int k = poll(p, n, h->bulk_done && h->s.missing ? 100 : -1);
+		quiet = k == 0;
 		lazy_lock(h);
 		if (k < 0 && errno == EINTR)
 			continue;

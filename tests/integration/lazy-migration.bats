@@ -299,3 +299,49 @@ function lazy_checkpoint_src() {
 	pid=$("$SKUA_BIN" --root "$ROOT" state lz-sec | jq -r .pid)
 	! grep -q FROZEN /sys/fs/cgroup/freezer/skua/lz-sec/freezer.state 2>/dev/null
 }
+
+@test "lazy: a five-process tree (forker) comes back whole, each task with its own userfaultfd" {
+	add_workload forker
+	update_config '.process.args = ["/bin/forker"]'
+	__runc run -d lz-tree </dev/null >"$OUT" 2>&1
+	retry 100 0.1 grep -q ready "$OUT"
+	exec {lazy_r}<> <(:)
+	exec {lazy_w}>/proc/self/fd/$lazy_r
+	lazy_checkpoint lz-tree
+	__runc restore -d --lazy-pages --image-path "$IMG" --work-path "$RWORK" lz-tree-new \
+		</dev/null >"$BATS_TEST_TMPDIR/dst.out" 2>&1
+	wait $cpt_pid
+	cpt_pid=
+	show_logs
+	[ "$(grep -c 'lazy pages in' "$RWORK/lazy-pages.log")" -eq 5 ]
+	jq -e '.complete and .tasks == 5' "$RWORK/stats-lazy"
+	__runc kill lz-tree-new USR1
+	retry 50 0.1 grep -q -e PASS -e FAIL "$BATS_TEST_TMPDIR/dst.out"
+	cat "$BATS_TEST_TMPDIR/dst.out" >&2
+	grep -q PASS "$BATS_TEST_TMPDIR/dst.out"
+}
+
+@test "lazy: children forked while pages still come get their own userfaultfd; the shell goes on" {
+	export SKUA_LAZY_BULK_MBPS=1
+	# 2 MB in the shell's heap: at 1 MiB/s the stream lasts while it forks
+	update_config '.root.readonly = false | .process.args = ["sh", "-c",
+		"x=$(head -c 2000000 /dev/zero | tr \"\\\\0\" a); i=0; while true; do i=$((i+1)); echo $i ${#x} >/tmp/cnt; sleep 0.1; done"]'
+	__runc run -d lz-fork </dev/null >"$OUT" 2>&1
+	retry 50 0.1 test -s "$BUNDLE/rootfs/tmp/cnt"
+	exec {lazy_r}<> <(:)
+	exec {lazy_w}>/proc/self/fd/$lazy_r
+	lazy_checkpoint lz-fork
+	__runc restore -d --lazy-pages --image-path "$IMG" --work-path "$RWORK" lz-fork-new </dev/null \
+		>"$BATS_TEST_TMPDIR/dst.out" 2>&1
+	wait $cpt_pid
+	cpt_pid=
+	show_logs
+	grep -q "forked: a new userfaultfd" "$RWORK/lazy-pages.log"
+	jq -e '.complete and .tasks > 1' "$RWORK/stats-lazy"
+	a=$(cut -d' ' -f1 "$BUNDLE/rootfs/tmp/cnt")
+	sleep 0.5
+	read -r b len <"$BUNDLE/rootfs/tmp/cnt"
+	echo "counter $a -> $b, string of $len" >&2
+	[ "$b" -gt "$a" ]
+	[ "$len" -eq 2000000 ]
+}
