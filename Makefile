@@ -111,7 +111,6 @@ bench: deps-bench skua workloads rootfs
 	@tests/bench/run.sh
 
 fuzz: deps
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address" $(BUILD)/libskua.a
 	tests/fuzz/build-and-run.sh
 
 clean:
