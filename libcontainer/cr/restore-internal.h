@@ -142,6 +142,10 @@ void rst_files_cleanup(struct rst_ctx *c);
 int rst_task_attrs(struct rst_ctx *c, struct rst_task *t);
 int rst_creds(struct rst_ctx *c, struct rst_task *t);
 
+/* restore-seccomp.c: filters go in before or after the credentials */
+int rst_seccomp_before_creds(struct rst_ctx *c, struct rst_task *t);
+int rst_seccomp_after_creds(struct rst_ctx *c, struct rst_task *t);
+
 /* rst-signals.c */
 int rst_sigactions(struct rst_ctx *c, struct rst_task *t);
 int rst_timers(struct rst_ctx *c, struct rst_task *t);

@@ -94,7 +94,8 @@ static int task_state(struct rst_ctx *c, struct rst_task *t)
 	if ((r = rst_sigactions(c, t)) < 0 ||
 	    (r = rst_timers(c, t)) < 0 || (r = rst_thread_state(c, t)) < 0 ||
 	    (r = rst_pending(c, t)) < 0 || (r = rst_files_finish(c, t)) < 0 ||
-	    (r = rst_creds(c, t)) < 0)
+	    (r = rst_seccomp_before_creds(c, t)) < 0 || (r = rst_creds(c, t)) < 0 ||
+	    (r = rst_seccomp_after_creds(c, t)) < 0)
 		return r;
 	return 0;
 }

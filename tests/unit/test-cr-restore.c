@@ -14,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -441,6 +445,105 @@ static void test_robust_list(void)
 	free(dir);
 }
 
+/* getppid() fails with EPERM, everything else is allowed. */
+static struct sock_filter no_getppid[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+};
+
+static void filtered_child(int go, int wfd)
+{
+	struct sock_fprog fp = { .len = sizeof(no_getppid) / sizeof(no_getppid[0]), .filter = no_getppid };
+	char b;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) < 0)
+		_exit(2);
+	for (;;) {
+		if (read(go, &b, 1) != 1)
+			_exit(0);
+		int32_t filtered = syscall(SYS_getppid) < 0 && errno == EPERM;
+		if (write(wfd, &filtered, sizeof(filtered)) != sizeof(filtered))
+			_exit(3);
+	}
+}
+
+static int ask_filtered(int go_w, int rfd, int32_t *v)
+{
+	struct pollfd p = { .fd = rfd, .events = POLLIN };
+	if (write(go_w, "g", 1) != 1 || poll(&p, 1, 5000) != 1)
+		return -1;
+	return read(rfd, v, sizeof(*v)) == sizeof(*v) ? 0 : -1;
+}
+
+/* A seccomp filter comes back (the dump may not record it yet: put the
+ * program in the image as the dump would). */
+static void test_seccomp(void)
+{
+	int rep[2], go[2];
+	char krep[64], kgo[64];
+	char *dir = make_dir();
+	int32_t v = -1;
+
+	if (pipe(rep) < 0 || pipe(go) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(rep[0]), close(go[1]);
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0), dup2(null, 1), dup2(null, 2);
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != rep[1] && fd != go[0])
+				close(fd);
+		filtered_child(go[0], rep[1]);
+	}
+	ok(ask_filtered(go[1], rep[0], &v) == 0 && v == 1, "the child's getppid() is filtered");
+	pipe_key(rep[1], krep, sizeof(krep));
+	pipe_key(go[0], kgo, sizeof(kgo));
+	is_int(dump(pid, dir), 0, "dump of the filtered child");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	TaskCoreEntry *core = NULL;
+	if (img_read_one(dfd, CR_IMG_CORE, pid, &task_core_entry__descriptor, (ProtobufCMessage **)&core) == 0) {
+		if (!core->n_seccomp_filters) {
+			ProtobufCBinaryData prog = { sizeof(no_getppid), (uint8_t *)no_getppid };
+			core->has_seccomp_mode = true;
+			core->seccomp_mode = 2;
+			core->n_seccomp_filters = 1;
+			core->seccomp_filters = &prog;
+			img_write_one(dfd, CR_IMG_CORE, pid, &core->base);
+			core->n_seccomp_filters = 0;
+			core->seccomp_filters = NULL;
+		}
+		task_core_entry__free_unpacked(core, NULL);
+	}
+	close(dfd);
+	struct cr_external ext[2] = { { krep, rep[1] }, { kgo, go[0] } };
+	struct cr_restore_opts ro = { .image_dir = dir, .detach = true, .externals = ext, .n_externals = 2 };
+	pid_t root = 0;
+	if (!is_int(cr_restore(&ro, &root, NULL), 0, "restore of the filtered child"))
+		printf("# %s\n", err_msg());
+	v = -1;
+	ok(root > 0 && ask_filtered(go[1], rep[0], &v) == 0 && v == 1,
+	   "after restore its getppid() is still filtered");
+	char path[64], line[256];
+	int mode = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", root);
+	FILE *f = root > 0 ? fopen(path, "r") : NULL;
+	while (f && fgets(line, sizeof(line), f))
+		sscanf(line, "Seccomp: %d", &mode);
+	if (f)
+		fclose(f);
+	is_int(mode, 2, "/proc says seccomp mode 2 (filter)");
+	if (root > 0)
+		kill(root, SIGKILL);
+	reap_all();
+	close(rep[0]), close(rep[1]), close(go[0]), close(go[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -453,5 +556,6 @@ int main(void)
 	test_failure_cleans_up();
 	test_parent_pages();
 	test_robust_list();
+	test_seccomp();
 	return done_testing();
 }
