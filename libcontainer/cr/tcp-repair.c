@@ -159,6 +159,10 @@ static int read_connection(int sk, InetSkEntry *ie)
 	te->has_rcv_queue = te->rcv_queue.len > 0;
 	if ((r = setint(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE)) < 0)
 		return r;
+	/* A delayed ack still pending would never leave once the tree is
+	 * killed: the peer would resend what we hold and meet a RST. Send it
+	 * now; it acks exactly what the image holds. */
+	setint(sk, IPPROTO_TCP, TCP_QUICKACK, 1);
 	return read_options(sk, te);
 }
 

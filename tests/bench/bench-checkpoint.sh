@@ -38,6 +38,8 @@ OWN_DIR=
 if [ -z "${BENCH_DIR:-}" ]; then
 	BENCH_DIR=$(mktemp -d /tmp/skua-bench-ckpt.XXXXXX) && OWN_DIR=$BENCH_DIR
 fi
+# others rebuild ./skua meanwhile (the shared tree): time a copy of it
+cp "$SKUA" "$BENCH_DIR/skua-ckpt" && SKUA=$BENCH_DIR/skua-ckpt
 ROOT=$BENCH_DIR/root-ckpt
 ID=skua-bench-ckpt
 rc=0
