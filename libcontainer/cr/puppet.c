@@ -94,6 +94,8 @@ int puppet_pick_gadget(struct rst_ctx *c)
 
 	for (size_t i = 0; i < c->n_tasks; i++) {
 		MmEntry *mm = c->tasks[i].mm;
+		if (!mm)
+			continue; /* a zombie */
 		for (size_t k = 0; k < mm->n_vmas; k++)
 			if (add_range(&v, &n, mm->vmas[k]->start, mm->vmas[k]->end) < 0)
 				return -ENOMEM;

@@ -97,6 +97,11 @@ static int load_task(struct rst_ctx *c, struct rst_task *t)
 {
 	int r;
 
+	if (t->pst->has_zombie && t->pst->zombie) {
+		t->zombie = true;
+		return 0; /* a zombie has no other images */
+	}
+
 	r = img_read_one(c->dirfd, CR_IMG_CORE, t->pid, &task_core_entry__descriptor,
 			 (ProtobufCMessage **)&t->core);
 	if (r < 0)
@@ -231,6 +236,8 @@ static int validate(struct rst_ctx *c)
 	if (root->pid != (pid_t)c->inv->root_pid)
 		return err_set(EBADMSG, "pstree starts with %d, inventory names root %u", root->pid,
 			       c->inv->root_pid);
+	if (root->zombie)
+		return err_set(EBADMSG, "the root %d is a zombie", root->pid);
 	if (c->inv->own_pid_ns && root->pid != 1)
 		return err_set(EBADMSG, "the tree had its own pid namespace but its root is %d, not 1",
 			       root->pid);

@@ -44,6 +44,7 @@ struct rst_task {
 	size_t n_fds;
 	pid_t pid;            /* in the tree's pid namespace */
 	pid_t host_pid;       /* 0 until created */
+	bool zombie;          /* exited, unreaped: made, then made to exit again */
 	struct rst_task *parent;
 	struct rst_thread *threads; /* [0] is the main thread */
 	size_t n_threads;

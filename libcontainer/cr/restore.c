@@ -44,6 +44,8 @@ static int each_task(struct rst_ctx *c, const char *name, task_step_fn fn)
 {
 	log_info("%s", name);
 	for (size_t i = 0; i < c->n_tasks; i++) {
+		if (c->tasks[i].zombie)
+			continue; /* made and gone in "creating tasks" */
 		int r = fn(c, &c->tasks[i]);
 		if (r < 0) {
 			const char *m = err_msg();

@@ -91,9 +91,6 @@ int rst_task_attrs(struct rst_ctx *c, struct rst_task *t)
 		if ((r = write_string_file(path, val)) < 0)
 			return err_sys(-r, "setting oom_score_adj %d", core->oom_score_adj);
 	}
-	if (core->has_pdeath_sig &&
-	    (ret = prctl_in(c, pid, "prctl(PR_SET_PDEATHSIG)", PR_SET_PDEATHSIG, core->pdeath_sig)) < 0)
-		return (int)ret;
 	if (core->has_child_subreaper && core->child_subreaper &&
 	    (ret = prctl_in(c, pid, "prctl(PR_SET_CHILD_SUBREAPER)", PR_SET_CHILD_SUBREAPER, 1)) < 0)
 		return (int)ret;
@@ -185,7 +182,10 @@ int rst_creds(struct rst_ctx *c, struct rst_task *t)
 	    (ret = PUPPET_CALL(c, t->host_pid, "prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl,
 			       PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0)
 		return (int)ret;
-	/* a uid change resets it */
+	/* a credential change resets these two */
+	if (t->core->has_pdeath_sig && t->core->pdeath_sig &&
+	    (ret = prctl_in(c, t->host_pid, "prctl(PR_SET_PDEATHSIG)", PR_SET_PDEATHSIG, t->core->pdeath_sig)) < 0)
+		return (int)ret;
 	if (t->core->has_dumpable && t->core->dumpable <= 1 &&
 	    (ret = prctl_in(c, t->host_pid, "prctl(PR_SET_DUMPABLE)", PR_SET_DUMPABLE, t->core->dumpable)) < 0)
 		return (int)ret;

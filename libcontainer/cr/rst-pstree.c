@@ -8,6 +8,9 @@
  */
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 
 #include "base/error.h"
@@ -18,10 +21,59 @@
 #define THREAD_FLAGS \
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
 
+/* A zombie is made like any child, then exits the way it did (exit code,
+ * or its fatal signal, without a core file) and stays for its parent to
+ * reap; we only consume the exit notice we get as its tracer. */
+static int make_zombie(struct rst_ctx *c, struct rst_task *t)
+{
+	int st = t->pst->has_exit_status ? (int)t->pst->exit_status : 0, status, r;
+	pid_t pid;
+
+	r = puppet_clone(c, t->parent->host_pid, 0, t->pid, SIGCHLD, &pid);
+	if (r < 0)
+		return r;
+	t->host_pid = pid;
+	if (WIFSIGNALED(st)) {
+		int sig = WTERMSIG(st);
+		struct rlimit nocore = { 0, 0 };
+		uint64_t mask = 0;
+		unsigned long dfl[4] = { 0 }, addr;
+		if (prlimit(pid, RLIMIT_CORE, &nocore, NULL) < 0 ||
+		    (r = puppet_scratch_put(c, pid, 0, dfl, sizeof(dfl), &addr)) < 0 ||
+		    PUPPET_CALL(c, pid, "rt_sigaction", SYS_rt_sigaction, sig, addr, 0, 8) < 0 ||
+		    ptrace(PTRACE_SETSIGMASK, pid, sizeof(mask), &mask) < 0 || kill(pid, sig) < 0)
+			return err_sys(errno ? errno : EIO, "making zombie %d die of signal %d", t->pid, sig);
+	} else {
+		struct user_regs_struct regs;
+		if ((r = ptrace_get_regs(pid, &regs)) < 0)
+			return r;
+		regs.rip = c->gadget;
+		regs.rax = SYS_exit_group;
+		regs.orig_rax = -1;
+		regs.rdi = WEXITSTATUS(st);
+		if ((r = ptrace_set_regs(pid, &regs)) < 0)
+			return r;
+	}
+	/* run it to its end, handing it the fatal signal when it stops for it */
+	int deliver = 0;
+	for (;;) {
+		if (ptrace(PTRACE_CONT, pid, 0, deliver) < 0)
+			return err_sys(errno, "letting zombie %d exit", t->pid);
+		if (waitpid(pid, &status, __WALL) < 0)
+			return err_sys(errno, "waiting for zombie %d", t->pid);
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return 0;
+		deliver = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
+	}
+}
+
 static int make_task(struct rst_ctx *c, struct rst_task *t)
 {
 	pid_t parent = t->parent ? t->parent->host_pid : c->parent_host > 0 ? c->parent_host : c->anchor;
 	int r;
+
+	if (t->zombie)
+		return make_zombie(c, t);
 
 	if (!t->parent && c->anchor_is_root) {
 		t->host_pid = c->anchor;
@@ -82,7 +134,7 @@ static int join_group(struct rst_ctx *c, struct rst_task *t, bool leaders)
 	bool leader = pgid == t->pid;
 	long ret;
 
-	if (leader != leaders || t->pst->sid == (uint32_t)t->pid)
+	if (t->zombie || leader != leaders || t->pst->sid == (uint32_t)t->pid)
 		return 0;
 	if (!leader && !rst_task_by_pid(c, pgid))
 		return 0; /* a group outside the tree: stays inherited */
