@@ -110,7 +110,8 @@ int write_string_file(const char *path, const char *s)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t len, int mode)
+static int write_file_renamed(const char *path, const void *buf, size_t len, int mode,
+			      int sync)
 {
 	char tmp[PATH_MAX];
 	int r;
@@ -121,13 +122,23 @@ int write_file_atomic(const char *path, const void *buf, size_t len, int mode)
 	if (fd < 0)
 		return -errno;
 	r = write_full(fd, buf, len);
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && sync && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
 	if (r < 0)
 		unlink(tmp);
 	return r;
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len, int mode)
+{
+	return write_file_renamed(path, buf, len, mode, 1);
+}
+
+int write_file_replace(const char *path, const void *buf, size_t len, int mode)
+{
+	return write_file_renamed(path, buf, len, mode, 0);
 }
 
 int fd_set_cloexec(int fd, int on)

@@ -18,6 +18,9 @@ int write_file(const char *path, const void *buf, size_t len, int mode);
 int write_string_file(const char *path, const char *s);
 /* Atomic replace: temp file in the same directory, fsync, rename. */
 int write_file_atomic(const char *path, const void *buf, size_t len, int mode);
+/* Same without the fsync: readers never see a partial file, but a crash may
+ * lose the new content. For runtime state under /run, which a reboot wipes. */
+int write_file_replace(const char *path, const void *buf, size_t len, int mode);
 int fd_set_cloexec(int fd, int on);
 int fd_set_nonblock(int fd, int on);
 /* mkdir -p with mode for each created component. */

@@ -234,7 +234,7 @@ int store_save(const struct container *c)
 	path = store_path(c, STORE_STATE_FILE);
 	if (!path)
 		return -ENOMEM;
-	r = write_file_atomic(path, text, len, 0600);
+	r = write_file_replace(path, text, len, 0600);
 	if (r < 0)
 		return err_sys(-r, "writing %s", path);
 	return 0;
