@@ -458,6 +458,61 @@ static void test_own_pid_ns(void)
 	free(dir);
 }
 
+/* Two children exited before the dump (one with 7, one killed by SIGUSR2)
+ * and wait for their parent, which reaps them only after restore. */
+static void zombie_parent(int go, int wfd)
+{
+	pid_t a = fork();
+	if (a == 0)
+		_exit(7);
+	pid_t b = fork();
+	if (b == 0) {
+		signal(SIGUSR2, SIG_DFL);
+		kill(getpid(), SIGUSR2);
+		pause();
+	}
+	char c;
+	if (read(go, &c, 1) != 1)
+		_exit(0);
+	int sa = -1, sb = -1;
+	pid_t ra = waitpid(a, &sa, WNOHANG), rb = waitpid(b, &sb, WNOHANG);
+	int64_t v = (ra == a && WIFEXITED(sa) && WEXITSTATUS(sa) == 7 ? 1 : 0) |
+		    (rb == b && WIFSIGNALED(sb) && WTERMSIG(sb) == SIGUSR2 ? 2 : 0);
+	report(wfd, 11, v);
+	_exit(0);
+}
+
+static void test_zombies(void)
+{
+	int rep[2], go[2];
+	struct ids after;
+	char krep[64], kgo[64];
+	char *dir = make_dir();
+
+	if (pipe(rep) < 0 || pipe(go) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(rep[0]), close(go[1]);
+		quiet_fds(rep[1], go[0]);
+		zombie_parent(go[0], rep[1]);
+	}
+	usleep(200000);
+	pipe_key(rep[1], krep, sizeof(krep));
+	pipe_key(go[0], kgo, sizeof(kgo));
+	is_int(dump(pid, dir), 0, "dump of a parent with two zombie children");
+	struct cr_external ext[2] = { { krep, rep[1] }, { kgo, go[0] } };
+	pid_t root = restore(dir, ext, 2);
+	ok(root > 0, "restore of the parent and its zombies");
+	int got = write(go[1], "g", 1) == 1 ? read_ids(rep[0], &after, 5000) : -1;
+	ok(got == 0 && (after.value & 1), "the parent reaps the child that exited with 7");
+	ok(got == 0 && (after.value & 2), "the parent reaps the child killed by SIGUSR2");
+	reap_all();
+	close(rep[0]), close(rep[1]), close(go[0]), close(go[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -470,5 +525,6 @@ int main(void)
 	test_files();
 	test_shared_anon();
 	test_own_pid_ns();
+	test_zombies();
 	return done_testing();
 }
