@@ -4,7 +4,7 @@
  * VMA returns runs of pages by category instead of a u64 per page), then read
  * in large chunks from /proc/PID/mem (which also reads PROT_NONE pages).
  *  - anonymous private (incl. heap, stack): present or swapped, not the
- *    shared zero page;
+ *    shared zero page; pages that read as zero are listed without data;
  *  - file private: only pages the task wrote (anonymous COW copies: present
  *    or swapped and not file pages); the rest comes back from the file;
  *  - shared anonymous (shmem): every present page this task maps;
@@ -36,7 +36,7 @@ struct pages_out {
 	int mem_fd;
 	uint8_t *buf;
 	uint64_t offset;  /* bytes of data written so far */
-	uint64_t nr_pages;
+	uint64_t nr_pages, nr_zero;
 };
 
 /* category_inverted/mask/anyof for a VMA kind; false: no pages to save. */
@@ -62,52 +62,83 @@ static bool scan_masks(VmaKind kind, struct pm_scan_arg *a)
 	return true;
 }
 
-static int copy_run(struct pages_out *o, pid_t pid, uint64_t start, uint64_t end)
+static bool page_is_zero(const uint8_t *p)
 {
+	static const uint64_t z;
+	return !memcmp(p, &z, sizeof(z)) && !memcmp(p, p + sizeof(z), PAGE_SZ - sizeof(z));
+}
+
+static int write_entry(struct pages_out *o, uint64_t start, uint64_t nr, bool zero, bool lazy)
+{
+	PagemapEntry e = PAGEMAP_ENTRY__INIT;
+
+	e.vaddr = start;
+	e.nr_pages = nr;
+	if (lazy) {
+		e.has_lazy = e.lazy = true;
+		o->ctx->stats.pages_lazy += nr;
+	} else if (zero) {
+		e.has_zero = e.zero = true;
+		o->nr_zero += nr;
+	} else {
+		e.has_offset = true;
+		e.offset = o->offset;
+	}
+	o->nr_pages += nr;
+	return img_write_msg(o->map, &e.base);
+}
+
+static int write_data(struct pages_out *o, const uint8_t *buf, size_t len)
+{
+	unsigned long long t0 = now_ns();
+	int r = img_write_raw(o->data, buf, len);
+	o->ctx->stats.memwrite_ns += now_ns() - t0;
+	o->offset += len;
+	o->ctx->stats.pages_written += len / PAGE_SZ;
+	return r;
+}
+
+/* One chunk read from the task, split into runs of zero and non-zero pages
+ * when zero_ok (anonymous memory, where a zero page needs no data: restore
+ * maps fresh memory). Page faults on this host often hand out real pages
+ * for reads, so the kernel's zero-page category alone misses them. */
+static int emit_chunk(struct pages_out *o, uint64_t at, size_t len, bool zero_ok)
+{
+	size_t i = 0;
+	while (i < len) {
+		bool zero = zero_ok && page_is_zero(o->buf + i);
+		size_t j = i + PAGE_SZ;
+		while (j < len && zero_ok && page_is_zero(o->buf + j) == zero)
+			j += PAGE_SZ;
+		if (!zero_ok)
+			j = len;
+		int r = write_entry(o, at + i, (j - i) / PAGE_SZ, zero, false);
+		if (r >= 0 && !zero)
+			r = write_data(o, o->buf + i, j - i);
+		if (r < 0)
+			return r;
+		i = j;
+	}
+	return 0;
+}
+
+static int emit_run(struct pages_out *o, pid_t pid, uint64_t start, uint64_t end, bool zero_ok)
+{
+	if (o->ctx->o->lazy_pages)
+		return write_entry(o, start, (end - start) / PAGE_SZ, false, true);
 	for (uint64_t at = start; at < end;) {
 		size_t len = end - at < READ_CHUNK ? end - at : READ_CHUNK;
 		ssize_t n = pread(o->mem_fd, o->buf, len, at);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0 || n % PAGE_SZ)
 			return err_sys(n < 0 ? errno : EIO, "reading memory of pid %d at 0x%llx", pid,
 				       (unsigned long long)at);
-		unsigned long long t0 = now_ns();
-		int r = img_write_raw(o->data, o->buf, n);
-		o->ctx->stats.memwrite_ns += now_ns() - t0;
+		int r = emit_chunk(o, at, n, zero_ok);
 		if (r < 0)
 			return r;
 		at += n;
 	}
-	return 0;
-}
-
-static int emit_run(struct pages_out *o, pid_t pid, uint64_t start, uint64_t end)
-{
-	PagemapEntry e = PAGEMAP_ENTRY__INIT;
-	uint64_t nr = (end - start) / PAGE_SZ;
-	int r;
-
-	e.vaddr = start;
-	e.nr_pages = nr;
-	if (o->ctx->o->lazy_pages) {
-		e.has_lazy = e.lazy = true;
-		o->ctx->stats.pages_lazy += nr;
-	} else {
-		e.has_offset = true;
-		e.offset = o->offset;
-	}
-	r = img_write_msg(o->map, &e.base);
-	if (r < 0)
-		return r;
-	o->nr_pages += nr;
-	if (o->ctx->o->lazy_pages)
-		return 0;
-	r = copy_run(o, pid, start, end);
-	if (r < 0)
-		return r;
-	o->offset += end - start;
-	o->ctx->stats.pages_written += nr;
 	return 0;
 }
 
@@ -129,8 +160,9 @@ static int scan_vma(struct pages_out *o, int pagemap_fd, pid_t pid, const VmaEnt
 		int n = ioctl(pagemap_fd, PAGEMAP_SCAN, &a);
 		if (n < 0)
 			return err_sys(errno, "PAGEMAP_SCAN of pid %d at 0x%llx", pid, (unsigned long long)at);
+		bool zero_ok = v->kind != VMA_KIND__VMA_FILE_PRIVATE && v->kind != VMA_KIND__VMA_ANON_SHARED;
 		for (int i = 0; i < n; i++) {
-			int r = emit_run(o, pid, vec[i].start, vec[i].end);
+			int r = emit_run(o, pid, vec[i].start, vec[i].end, zero_ok);
 			if (r < 0)
 				return r;
 		}
@@ -204,7 +236,8 @@ int pages_dump(struct dump_ctx *ctx, const struct dtask *t, const MmEntry *mm)
 	if (r < 0)
 		return r;
 	ctx->stats.memdump_ns += now_ns() - t0;
-	log_info("pid %d: %llu pages%s", t->ns_pid, (unsigned long long)o.nr_pages,
+	log_info("pid %d: %llu pages (%llu zero)%s", t->ns_pid, (unsigned long long)o.nr_pages,
+		 (unsigned long long)o.nr_zero,
 		 ctx->o->lazy_pages ? " (lazy, left for the page server)" : "");
 	return 0;
 }
