@@ -109,7 +109,7 @@ migrate() {
 	CPT_PID=$!
 	# bash's read drops NUL bytes: count the byte with od
 	[ "$(timeout 60 dd if=/proc/self/fd/$st bs=1 count=1 2>/dev/null | od -An -tx1 | tr -d ' ')" = 00 ] ||
-		{ exec {st}>&-; echo "no page server for $mib MiB" >&2; cat "$d/work/dump.log" >&2; return 1; }
+		{ exec {st}>&-; echo "no page server for $mib MiB" >&2; cat "$d/cpt.out" "$d/work/dump.log" >&2; return 1; }
 	t_ready=$(now_us)
 	exec {st}>&-
 	(cd "$d/bundle" && in_d "$SKUA" --root $ROOT_D restore -d --lazy-pages --image-path "$d/img" \
