@@ -41,7 +41,7 @@ fi
 # others rebuild ./skua meanwhile (the shared tree): time a copy of it
 cp "$SKUA" "$BENCH_DIR/skua-ckpt" && SKUA=$BENCH_DIR/skua-ckpt
 ROOT=$BENCH_DIR/root-ckpt
-ID=skua-bench-ckpt
+ID=skua-bench-ckpt-$$
 rc=0
 
 cleanup() {
@@ -114,8 +114,8 @@ bench_size() {
 	row[down]=$(ms "($t2 - $t0) / 1000")
 
 	show=$("$SKUA" engine show --image-path "$d/work" 2>/dev/null)
-	row[freeze]=$(echo "$show" | jq -r '.["stats-dump"].dump.freezing_time // empty | . / 1000 | . * 10 | round / 10' 2>/dev/null)
-	[ -n "${row[freeze]}" ] || row[freeze]=n/a
+	st=$(echo "$show" | jq -r '.["stats-dump"].dump.freezing_time // empty' 2>/dev/null)
+	[[ $st =~ ^[0-9]+$ ]] && row[freeze]=$(ms "$st / 1000")
 	row[dump]=$(diff_ms "$d/work/dump.log" "tree of pid .* stopped" "dump done")
 	row[kill]=$(diff_ms "$d/work/dump.log" "dump done" "tree killed")
 	row[restore]=$(diff_ms "$d/work/restore.log" "reading images" "detaching")
