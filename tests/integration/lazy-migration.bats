@@ -272,6 +272,13 @@ function lazy_checkpoint_src() {
 	exec {lazy_r}<> <(:)
 	exec {lazy_w}>/proc/self/fd/$lazy_r
 	lazy_checkpoint lz-sec
+	# lazy images restored as if they held their memory: refused, clearly
+	run "$SKUA_BIN" --root "$ROOT" restore -d --image-path "$IMG" --work-path "$RWORK" lz-eager </dev/null
+	echo "$output" >&2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"lazy"* ]]
+	run "$SKUA_BIN" --root "$ROOT" state lz-eager
+	[ "$status" -eq 1 ]
 	# a peer talking nonsense is dropped, the server keeps listening
 	timeout 5 bash -c "(printf 'GET / HTTP/1.0\r\nHost: lz\r\n\r\n'; sleep 1) >/dev/tcp/127.0.0.1/$LZ_PORT" || true
 	cp -a "$IMG" "$BATS_TEST_TMPDIR/stolen"
