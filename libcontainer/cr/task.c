@@ -5,10 +5,12 @@
  * by injected syscalls (prctl) where only the task can tell.
  */
 #include <errno.h>
+#include <linux/filter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -100,16 +102,55 @@ static int dump_proc_files(pid_t pid, TaskCoreEntry *core)
 	return 0;
 }
 
-static int dump_status(pid_t pid, TaskCoreEntry *core)
+/* The thread's seccomp filters, oldest first. PTRACE_SECCOMP_GET_FILTER
+ * (which answers a ptrace-stopped tracee of ours) counts from the oldest:
+ * the kernel walks back count - index filters from the newest. */
+static int dump_seccomp(pid_t tid, TaskCoreEntry *core)
+{
+	long count;
+	for (count = 0;; count++) {
+		long n = ptrace(PTRACE_SECCOMP_GET_FILTER, tid, (void *)count, NULL);
+		if (n < 0 && errno == ENOENT)
+			break;
+		if (n < 0)
+			return err_sys(errno, "reading seccomp filter %ld of %d", count, tid);
+	}
+	core->seccomp_filters = calloc(count ? count : 1, sizeof(*core->seccomp_filters));
+	if (!core->seccomp_filters)
+		return err_set(ENOMEM, "out of memory");
+	for (long i = 0; i < count; i++) {
+		long n = ptrace(PTRACE_SECCOMP_GET_FILTER, tid, (void *)i, NULL);
+		struct sock_filter *prog = n > 0 ? calloc(n, sizeof(*prog)) : NULL;
+		if (!prog)
+			return n < 0 ? err_sys(errno, "reading seccomp filter %ld of %d", i, tid)
+				     : err_set(ENOMEM, "out of memory");
+		if (ptrace(PTRACE_SECCOMP_GET_FILTER, tid, (void *)i, prog) != n) {
+			free(prog);
+			return err_sys(errno, "reading seccomp filter %ld of %d", i, tid);
+		}
+		ProtobufCBinaryData *b = &core->seccomp_filters[core->n_seccomp_filters++];
+		b->data = (uint8_t *)prog;
+		b->len = n * sizeof(*prog);
+	}
+	return 0;
+}
+
+static int dump_status(pid_t pid, pid_t tid, TaskCoreEntry *core)
 {
 	struct proc_status st;
 	int r = proc_parse_status(pid, &st);
 	if (r < 0)
 		return r;
-	/* the filters are not dumped: restore gets them from the container's
-	 * config, as it applies to every process there */
-	if (st.seccomp == 2)
-		log_info("pid %d has seccomp filters; they are not saved in the images", core->pid);
+	core->has_seccomp_mode = true;
+	core->seccomp_mode = st.seccomp;
+	if (st.seccomp == 1)
+		r = err_set(ENOTSUP, "pid %d is in strict seccomp mode; not supported", core->pid);
+	else if (st.seccomp == 2)
+		r = dump_seccomp(tid, core);
+	if (r < 0) {
+		proc_status_free(&st);
+		return r;
+	}
 	core->umask = st.umask;
 	core->has_no_new_privs = true;
 	core->no_new_privs = st.no_new_privs;
@@ -187,7 +228,7 @@ static int build_core(struct dump_ctx *ctx, const struct dtask *t, TaskCoreEntry
 	core->pid = t->ns_pid;
 	if ((r = dump_proc_files(t->pid, core)) < 0)
 		return r;
-	if ((r = dump_status(t->pid, core)) < 0)
+	if ((r = dump_status(t->pid, t->threads[0].tid, core)) < 0)
 		return r;
 	if ((r = dump_rlimits(t->pid, core)) < 0)
 		return r;

@@ -9,7 +9,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,6 +81,20 @@ static void child_zombie_parent(void)
 		_exit(7);
 	sh->grandchild = p; /* never reaped */
 	usleep(20000);
+	spin();
+}
+
+/* Two allow-all filters, of 1 and 2 instructions, in that order. */
+static void child_seccomp(void)
+{
+	struct sock_filter one[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+	struct sock_filter two[] = { BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+				     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+	struct sock_fprog p1 = { 1, one }, p2 = { 2, two };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p1) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p2) < 0)
+		_exit(2);
 	spin();
 }
 
@@ -278,6 +295,23 @@ static void test_zombie(void)
 	stop_child(pid);
 }
 
+static void test_seccomp(void)
+{
+	_cleanup_close_ int dfd = -1;
+	pid_t pid = start(child_seccomp);
+	is_int(dump_to(pid, "seccomp", true, NULL, &dfd), 0, "dump a child with seccomp filters");
+	TaskCoreEntry *c = read_core(dfd, pid);
+	if (ok(c != NULL, "core reads")) {
+		ok(c->has_seccomp_mode && c->seccomp_mode == 2, "seccomp mode 2");
+		ok(c->n_seccomp_filters == 2 && c->seccomp_filters[0].len == 8 &&
+		   c->seccomp_filters[1].len == 16, "both filters, oldest first");
+		ok(c->no_new_privs, "no_new_privs");
+		task_core_entry__free_unpacked(c, NULL);
+	}
+	ok(advancing(), "it runs on");
+	stop_child(pid);
+}
+
 static void test_signals(void)
 {
 	_cleanup_close_ int dfd = -1;
@@ -417,6 +451,7 @@ int main(void)
 	test_threads();
 	test_forker();
 	test_zombie();
+	test_seccomp();
 	test_signals();
 	test_restart();
 	test_pidns();
