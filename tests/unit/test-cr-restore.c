@@ -544,6 +544,47 @@ static void test_seccomp(void)
 	free(dir);
 }
 
+/* A file the task had mapped is gone at restore: the error names the pid,
+ * the mapping and the file, and nothing is left behind. */
+static void test_missing_mapped_file(void)
+{
+	int p[2];
+	struct report r0;
+	char key[64], path[512];
+	char *dir = make_dir();
+
+	snprintf(path, sizeof(path), "%s/mapped", dir);
+	int fd = open(path, O_RDWR | O_CREAT, 0600);
+	if (fd < 0 || ftruncate(fd, 8192) < 0 || pipe(p) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		if (mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+			_exit(2);
+		quiet_fds(p[1]);
+		counter_loop(p[1], 0);
+	}
+	close(fd);
+	read_report(p[0], &r0, 5000);
+	pipe_key(p[1], key, sizeof(key));
+	is_int(dump(pid, dir), 0, "dump of a child with a mapped file");
+	unlink(path);
+	struct cr_external ext = { .key = key, .fd = p[1] };
+	struct cr_restore_opts ro = { .image_dir = dir, .detach = true, .externals = &ext, .n_externals = 1 };
+	pid_t root = 0;
+	int r = cr_restore(&ro, &root, NULL);
+	ok(r == -ENOENT, "restore fails with ENOENT (%d)", r);
+	char want[64];
+	snprintf(want, sizeof(want), "restoring pid %d: ", pid);
+	ok(strstr(err_msg(), want) && strstr(err_msg(), path) && strstr(err_msg(), "mapping 0x"),
+	   "the error names the pid, the mapping and the file: %s", err_msg());
+	ok(waitpid(-1, NULL, __WALL | WNOHANG) < 0 && errno == ECHILD, "no puppet is left behind");
+	close(p[0]), close(p[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -557,5 +598,6 @@ int main(void)
 	test_parent_pages();
 	test_robust_list();
 	test_seccomp();
+	test_missing_mapped_file();
 	return done_testing();
 }
