@@ -536,6 +536,10 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* if the OOM killer took the handler, the kernel would drop its
+	 * registrations and the tasks would read zeros where pages are missing */
+	if (write_string_file("/proc/self/oom_score_adj", "-1000") < 0)
+		log_warn("could not shield the handler from the OOM killer");
 	h.t_start = now_ns();
 	h.buf_cap = PP_PAGES_SIZE + (size_t)PP_MAX_PAGES * 4096 + PP_MAX_ERROR_TEXT;
 	h.buf = malloc(h.buf_cap);
