@@ -13,6 +13,7 @@
  * once repair mode is off.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -109,6 +110,26 @@ static int fill_queue(int sk, int queue, const uint8_t *data, size_t len, const 
 	return r;
 }
 
+/* A queue larger than the fresh socket's buffer (an autotuned buffer held
+ * megabytes at dump) would not go back: the kernel counts refilled bytes
+ * against the same limit. Grow the buffer to hold it; that fixes its size,
+ * as an application setting SO_SNDBUF/SO_RCVBUF would. */
+static int fit_buffer(int sk, int name, int force, size_t queued)
+{
+	int cur = 0;
+	socklen_t len = sizeof(cur);
+
+	if (!queued || getsockopt(sk, SOL_SOCKET, name, &cur, &len) < 0)
+		return 0;
+	/* the kernel accounts skb overhead too: leave room for it */
+	if ((size_t)cur >= queued * 2 + 65536)
+		return 0;
+	if (queued > INT32_MAX / 4)
+		return err_set(E2BIG, "a TCP queue of %zu bytes", queued);
+	return setint(sk, SOL_SOCKET, force, (int)(queued * 2 + 65536),
+		      force == SO_SNDBUFFORCE ? "SO_SNDBUFFORCE" : "SO_RCVBUFFORCE");
+}
+
 static int set_window(int sk, const TcpRepairEntry *te)
 {
 	struct tcp_repair_window w = {
@@ -164,6 +185,9 @@ static int rebuild(int sk, const InetSkEntry *ie)
 	if ((r = set_options(sk, te)) < 0)
 		return r;
 	sent = te->snd_queue.len - te->unsent_len;
+	if ((r = fit_buffer(sk, SO_SNDBUF, SO_SNDBUFFORCE, te->snd_queue.len)) < 0 ||
+	    (r = fit_buffer(sk, SO_RCVBUF, SO_RCVBUFFORCE, te->rcv_queue.len)) < 0)
+		return r;
 	if ((r = fill_queue(sk, TCP_RECV_QUEUE, te->rcv_queue.data, te->rcv_queue.len, "receive")) < 0 ||
 	    (r = fill_queue(sk, TCP_SEND_QUEUE, te->snd_queue.data, sent, "send")) < 0)
 		return r;
@@ -204,12 +228,14 @@ int tcp_repair_finish(struct rst_ctx *c)
 		const TcpRepairEntry *te = f->inet->tcp;
 		if (setsockopt(sk, IPPROTO_TCP, TCP_REPAIR, &(int){ TCP_REPAIR_OFF }, sizeof(int)) < 0)
 			return err_sys(errno, "file %u: leaving TCP repair mode", f->id);
-		if (te->unsent_len) {
-			const uint8_t *tail = te->snd_queue.data + te->snd_queue.len - te->unsent_len;
-			ssize_t n = send(sk, tail, te->unsent_len, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (n != (ssize_t)te->unsent_len)
-				return err_sys(n < 0 ? errno : EAGAIN, "file %u: sending %u unsent bytes",
-					       f->id, te->unsent_len);
+		const uint8_t *tail = te->snd_queue.data + te->snd_queue.len - te->unsent_len;
+		for (size_t left = te->unsent_len; left;) {
+			ssize_t n = send(sk, tail, left, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n < 0)
+				return err_sys(errno, "file %u: sending %zu of %u unsent bytes", f->id,
+					       left, te->unsent_len);
+			tail += n;
+			left -= n;
 		}
 		log_info("tcp: file %u: port %u -> %u restored", f->id, f->inet->src_port,
 			 f->inet->dst_port);

@@ -148,6 +148,12 @@ tcp_cycle() {
 	tcp_cycle 6
 }
 
+@test "tcp: megabytes in both queues (a reader that stopped reading) come back byte for byte" {
+	tcp_cycle backlog
+	grep -Eq "tcp: fd .*\(([0-9]{6,}) queued, [0-9]+ unsent\)" "$IMG/dump.log" ||
+		fail_with "no large queue was dumped"
+}
+
 @test "tcp: without --tcp-established the dump is refused by name and the tree runs on" {
 	start_tcpconn
 	run engine_dump

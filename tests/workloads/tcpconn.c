@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * tcpconn PORT [6]: an established TCP connection inside the tree. The root
+ * tcpconn PORT [6] [backlog]: an established TCP connection inside the tree. The root
  * listens on 127.0.0.1:PORT (::1 with "6"), forks a client that connects,
  * accepts it and closes the listener. Both ends then stream numbered
  * 64-byte records to each other (one per millisecond, and a 32 KiB burst
@@ -28,13 +28,19 @@ struct side {
 	int fd;
 	const char *who;
 	uint64_t next_out, next_in;
-	unsigned char out[256 * 1024];
+	unsigned char out[8 << 20];
 	size_t out_len;
 	unsigned char in[REC];
 	size_t in_len;
 	bool peer_ended, ended;
 	uint64_t got_after_usr1;
 };
+
+static struct side sides[2]; /* [0] the server (the root), [1] the client */
+
+/* "backlog": the server reads nothing until SIGUSR1 while the client
+ * pushes 4 MiB at once, so the dump finds megabytes in both queues. */
+static bool backlog;
 
 static void make_rec(unsigned char *r, uint64_t seq)
 {
@@ -123,7 +129,8 @@ static void run(struct side *s, bool (*stop)(struct side *))
 	int64_t last = 0;
 
 	while (!(s->ended && s->peer_ended && !s->out_len)) {
-		struct pollfd p = { .fd = s->fd, .events = POLLIN | (s->out_len ? POLLOUT : 0) };
+		bool hold = backlog && !zdtm_usr1 && s == &sides[0];
+		struct pollfd p = { .fd = s->fd, .events = (hold ? 0 : POLLIN) | (s->out_len ? POLLOUT : 0) };
 		int64_t now = zdtm_now_ns(CLOCK_MONOTONIC);
 
 		if (!s->ended && now - last >= 1000000) {
@@ -139,7 +146,7 @@ static void run(struct side *s, bool (*stop)(struct side *))
 		}
 		if (poll(&p, 1, 1) < 0 && errno != EINTR)
 			zdtm_fail("%s: poll: %s", s->who, strerror(errno));
-		if (p.revents & (POLLIN | POLLHUP | POLLERR))
+		if (!hold && (p.revents & (POLLIN | POLLHUP | POLLERR)))
 			do_read(s);
 		if (s->out_len)
 			do_write(s);
@@ -183,12 +190,13 @@ static socklen_t addr_of(bool v6, int port, struct sockaddr_storage *ss)
 	return sizeof(*in);
 }
 
-static struct side sides[2];
-
 int main(int argc, char **argv)
 {
 	int port = argc > 1 ? atoi(argv[1]) : 0, one = 1, ls;
 	bool v6 = argc > 2 && !strcmp(argv[2], "6");
+
+	for (int i = 2; i < argc; i++)
+		backlog |= !strcmp(argv[i], "backlog");
 	struct sockaddr_storage ss;
 	socklen_t len;
 	pid_t child;
@@ -213,6 +221,8 @@ int main(int argc, char **argv)
 		zdtm_check(connect(c->fd, (struct sockaddr *)&ss, len));
 		zdtm_check(setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
 		zdtm_check(fcntl(c->fd, F_SETFL, O_NONBLOCK));
+		for (int i = 0; backlog && i < (4 << 20) / REC; i++)
+			queue_rec(c, c->next_out);
 		run(c, client_stop);
 		close(c->fd);
 		_exit(0);
@@ -223,7 +233,9 @@ int main(int argc, char **argv)
 	zdtm_check(s->fd);
 	close(ls);
 	/* some traffic before we say ready: both directions carry data */
-	while (s->next_in < 20) {
+	if (backlog)
+		usleep(500000); /* the client's 4 MiB fill the queues meanwhile */
+	while (s->next_in < 20 && !backlog) {
 		struct pollfd p = { .fd = s->fd, .events = POLLIN };
 		queue_rec(s, s->next_out);
 		do_write(s);
