@@ -8,6 +8,7 @@
  */
 #include <linux/sched.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -21,20 +22,14 @@
 #define THREAD_FLAGS \
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
 
-/* A zombie is made like any child, then exits the way it did (exit code,
- * or its fatal signal, without a core file) and stays for its parent to
- * reap; we only consume the exit notice we get as its tracer. */
-static int make_zombie(struct rst_ctx *c, struct rst_task *t)
+/* Run a puppet to its end: exit_group(code), or its fatal signal (default
+ * action, no core file) when sig is nonzero. As its tracer we consume the
+ * exit notice; its parent still sees it exit. */
+static int exit_puppet(struct rst_ctx *c, pid_t pid, int code, int sig)
 {
-	int st = t->pst->has_exit_status ? (int)t->pst->exit_status : 0, status, r;
-	pid_t pid;
+	int status, r;
 
-	r = puppet_clone(c, t->parent->host_pid, 0, t->pid, SIGCHLD, &pid);
-	if (r < 0)
-		return r;
-	t->host_pid = pid;
-	if (WIFSIGNALED(st)) {
-		int sig = WTERMSIG(st);
+	if (sig) {
 		struct rlimit nocore = { 0, 0 };
 		uint64_t mask = 0;
 		unsigned long dfl[4] = { 0 }, addr;
@@ -42,7 +37,7 @@ static int make_zombie(struct rst_ctx *c, struct rst_task *t)
 		    (r = puppet_scratch_put(c, pid, 0, dfl, sizeof(dfl), &addr)) < 0 ||
 		    PUPPET_CALL(c, pid, "rt_sigaction", SYS_rt_sigaction, sig, addr, 0, 8) < 0 ||
 		    ptrace(PTRACE_SETSIGMASK, pid, sizeof(mask), &mask) < 0 || kill(pid, sig) < 0)
-			return err_sys(errno ? errno : EIO, "making zombie %d die of signal %d", t->pid, sig);
+			return err_sys(errno ? errno : EIO, "making %d die of signal %d", pid, sig);
 	} else {
 		struct user_regs_struct regs;
 		if ((r = ptrace_get_regs(pid, &regs)) < 0)
@@ -50,26 +45,103 @@ static int make_zombie(struct rst_ctx *c, struct rst_task *t)
 		regs.rip = c->gadget;
 		regs.rax = SYS_exit_group;
 		regs.orig_rax = -1;
-		regs.rdi = WEXITSTATUS(st);
+		regs.rdi = code;
 		if ((r = ptrace_set_regs(pid, &regs)) < 0)
 			return r;
 	}
-	/* run it to its end, handing it the fatal signal when it stops for it */
+	/* hand it the fatal signal when it stops for it */
 	int deliver = 0;
 	for (;;) {
 		if (ptrace(PTRACE_CONT, pid, 0, deliver) < 0)
-			return err_sys(errno, "letting zombie %d exit", t->pid);
+			return err_sys(errno, "letting %d exit", pid);
 		if (waitpid(pid, &status, __WALL) < 0)
-			return err_sys(errno, "waiting for zombie %d", t->pid);
+			return err_sys(errno, "waiting for %d to exit", pid);
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			return 0;
 		deliver = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
 	}
 }
 
+/* A zombie is made like any child, then exits the way it did and stays for
+ * its parent to reap. */
+static int make_zombie(struct rst_ctx *c, struct rst_task *t)
+{
+	int st = t->pst->has_exit_status ? (int)t->pst->exit_status : 0;
+	int r = puppet_clone(c, t->parent->host_pid, 0, t->pid, SIGCHLD, &t->host_pid);
+	if (r < 0)
+		return r;
+	return exit_puppet(c, t->host_pid, WIFEXITED(st) ? WEXITSTATUS(st) : 0,
+			   WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+static pid_t free_pid(struct rst_ctx *c)
+{
+	pid_t p = 2;
+	for (size_t i = 0; i < c->n_tasks; i++)
+		if (c->tasks[i].pid >= p)
+			p = c->tasks[i].pid + 1;
+	return p == c->parent_ns ? p + 1 : p;
+}
+
+/*
+ * An orphan that init (pid 1) adopted, in a session other than init's, was
+ * born into that session by a parent that is gone. A helper does it again:
+ * born into the session (from a live member of it, or as the session's dead
+ * leader itself: pid = sid, then setsid), it forks the task and exits, and
+ * init adopts the task. The helper's parent reaps it and forgets the SIGCHLD.
+ */
+static int make_via_helper(struct rst_ctx *c, struct rst_task *t)
+{
+	struct rst_task *donor = NULL;
+	pid_t sid = t->pst->sid, helper_ns, helper;
+	long ret;
+	int r;
+
+	for (struct rst_task *d = c->tasks; d < t; d++)
+		if (!d->zombie && d->host_pid > 0 && d->pst->sid == (uint32_t)sid) {
+			donor = d;
+			break;
+		}
+	if (!donor && rst_task_by_pid(c, sid))
+		return 1; /* the leader comes later: cannot help */
+	pid_t from = donor ? donor->host_pid : t->parent->host_pid;
+	helper_ns = donor ? free_pid(c) : sid;
+	r = puppet_clone(c, from, 0, helper_ns, SIGCHLD, &helper);
+	if (r < 0)
+		return err_wrap(r, "a helper for session %d", sid);
+	if (!donor && (ret = PUPPET_CALL(c, helper, "setsid (helper)", SYS_setsid, 0)) < 0)
+		return (int)ret;
+	r = puppet_clone(c, helper, 0, t->pid, t->core->exit_signal, &t->host_pid);
+	if (r < 0)
+		return r;
+	if ((r = exit_puppet(c, helper, 0, 0)) < 0)
+		return r;
+	ret = PUPPET_CALL(c, from, "wait4 (helper)", SYS_wait4, helper_ns, 0, __WALL, 0);
+	if (ret < 0)
+		return (int)ret;
+	sigset_t chld;
+	struct timespec zero = { 0, 0 };
+	unsigned long set_addr, ts_addr;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if ((r = puppet_scratch_put(c, from, 0, &chld, 8, &set_addr)) < 0 ||
+	    (r = puppet_scratch_put(c, from, 64, &zero, sizeof(zero), &ts_addr)) < 0)
+		return r;
+	ret = PUPPET_CALL(c, from, "rt_sigtimedwait (helper's SIGCHLD)", SYS_rt_sigtimedwait, set_addr, 0,
+			  ts_addr, 8);
+	return ret < 0 && ret != -EAGAIN ? (int)ret : 0;
+}
+
+static bool adopted_from_another_session(const struct rst_task *t)
+{
+	return t->parent && t->parent->pid == 1 && t->pst->sid != (uint32_t)t->pid &&
+	       t->pst->sid != t->parent->pst->sid && t->pst->sid != 0;
+}
+
 static int make_task(struct rst_ctx *c, struct rst_task *t)
 {
 	pid_t parent = t->parent ? t->parent->host_pid : c->parent_host > 0 ? c->parent_host : c->anchor;
+	bool helped = false;
 	int r;
 
 	if (t->zombie)
@@ -77,6 +149,10 @@ static int make_task(struct rst_ctx *c, struct rst_task *t)
 
 	if (!t->parent && c->anchor_is_root) {
 		t->host_pid = c->anchor;
+	} else if (adopted_from_another_session(t) && (r = make_via_helper(c, t)) <= 0) {
+		if (r < 0)
+			return r;
+		helped = true;
 	} else {
 		r = puppet_clone(c, parent, 0, t->pid, t->core->exit_signal, &t->host_pid);
 		if (r < 0)
@@ -87,7 +163,7 @@ static int make_task(struct rst_ctx *c, struct rst_task *t)
 		long ret = PUPPET_CALL(c, t->host_pid, "setsid", SYS_setsid, 0);
 		if (ret < 0)
 			return (int)ret;
-	} else if (t->parent && t->parent->pst->sid != t->pst->sid) {
+	} else if (!helped && t->parent && t->parent->pst->sid != t->pst->sid) {
 		log_warn("pid %d: session %u cannot be restored (its parent is in session %u)", t->pid,
 			 t->pst->sid, t->parent->pst->sid);
 	}

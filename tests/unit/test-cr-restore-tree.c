@@ -513,6 +513,90 @@ static void test_zombies(void)
 	free(dir);
 }
 
+/*
+ * In its own pid namespace: init (1, setsid) adopts two orphans from other
+ * sessions: B, whose session leader A has exited, and F, whose parent E
+ * exited while its session leader D runs on.
+ */
+static void orphans_init(int wfd)
+{
+	setsid();
+	pid_t a = fork();
+	if (a == 0) {
+		setsid();
+		if (fork() == 0) {
+			usleep(100000); /* until A is gone */
+			member(-1, wfd, 1);
+		}
+		_exit(0);
+	}
+	waitpid(a, NULL, 0);
+	if (fork() == 0) {
+		setsid();
+		pid_t e = fork();
+		if (e == 0) {
+			if (fork() == 0) {
+				usleep(100000);
+				member(-1, wfd, 3);
+			}
+			_exit(0);
+		}
+		waitpid(e, NULL, 0);
+		member(-1, wfd, 2);
+	}
+	for (;;) {
+		report(wfd, 0, 0);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		usleep(20000);
+	}
+}
+
+static void test_orphans(void)
+{
+	int rep[2];
+	struct ids before[4], after[4];
+	char krep[64];
+	char *dir = make_dir();
+
+	if (pipe(rep) < 0)
+		return;
+	struct clone_args ca = { .flags = CLONE_NEWPID, .exit_signal = SIGCHLD };
+	pid_t pid = sys_clone3(&ca, sizeof(ca));
+	if (pid == 0) {
+		close(rep[0]);
+		quiet_fds(rep[1], -1);
+		orphans_init(rep[1]);
+	}
+	usleep(300000);
+	int got = collect(rep[0], -1, before);
+	ok(got == 0 && before[1].ppid == 1 && before[3].ppid == 1 && before[1].sid != 1 &&
+		   before[3].sid == before[2].pid,
+	   "two orphans adopted by init, in other sessions");
+	pipe_key(rep[1], krep, sizeof(krep));
+	is_int(dump(pid, dir), 0, "dump of the namespace with orphans");
+	struct cr_external ext[1] = { { krep, rep[1] } };
+	struct cr_restore_opts ro = { .image_dir = dir, .detach = true, .externals = ext, .n_externals = 1 };
+	pid_t root = 0;
+	int r = cr_restore(&ro, &root, NULL);
+	if (!is_int(r, 0, "restore of the namespace with orphans"))
+		printf("# %s\n", err_msg());
+	got = r == 0 ? collect(rep[0], -1, after) : -1;
+	ok(got == 0, "all report after restore");
+	for (int i = 0; i < 4 && got == 0; i++) {
+		is_int(after[i].pid, before[i].pid, "member %d: pid", i);
+		is_int(after[i].ppid, before[i].ppid, "member %d: ppid", i);
+		is_int(after[i].pgid, before[i].pgid, "member %d: process group", i);
+		is_int(after[i].sid, before[i].sid, "member %d: session", i);
+	}
+	if (root > 0)
+		kill(root, SIGKILL);
+	reap_all();
+	close(rep[0]), close(rep[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -526,5 +610,6 @@ int main(void)
 	test_shared_anon();
 	test_own_pid_ns();
 	test_zombies();
+	test_orphans();
 	return done_testing();
 }
