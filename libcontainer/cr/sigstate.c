@@ -188,6 +188,12 @@ static int dump_posix_timers(const struct dtask *t, struct dump_inject *inj, Tas
 		core->posix_timers[core->n_posix_timers++] = e;
 		if (parse_timer(p, e) < 0)
 			return err_set(EBADMSG, "parsing %s", path);
+		/* /proc shows the target thread as our pid namespace sees it */
+		for (size_t i = 0; e->has_notify_tid && i < t->n_threads; i++)
+			if (t->threads[i].tid == (pid_t)e->notify_tid) {
+				e->notify_tid = t->threads[i].ns_tid;
+				break;
+			}
 
 		struct itimerspec its;
 		unsigned long args[6] = { e->id, 0 };
