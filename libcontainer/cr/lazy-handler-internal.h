@@ -36,6 +36,8 @@ struct handler {
 	pthread_t bulk_thr;
 	bool bulk_started, stopping;
 	int bulk_efd; /* the stream thread's news: done, all in, failed */
+	int wd;       /* the watchdog's socket (lazy-watchdog.c), -1 */
+	pid_t wd_pid;
 	uint64_t next_id;
 	bool ended, bulk_done, swept, failed;
 	/* a synchronous fetch in progress (eager pages): its id, pages still to
@@ -69,6 +71,11 @@ void lazy_bulk_stop(struct handler *h);
 void lazy_lock(struct handler *h);   /* the main thread's: first in line */
 void lazy_unlock(struct handler *h);
 void lazy_yield(struct handler *h);  /* the stream's: let a waiting main thread in */
+
+/* lazy-watchdog.c */
+int lazy_watchdog_start(struct handler *h);
+void lazy_watchdog_add(struct handler *h, int pidfd);
+void lazy_watchdog_done(struct handler *h, bool ok);
 
 /* lazy-handler-task.c */
 int lazy_ctl_task(struct handler *h, const struct lazy_ctl_hdr *hd, const void *payload, int *fds);

@@ -91,6 +91,7 @@ int lazy_ctl_task(struct handler *h, const struct lazy_ctl_hdr *hd, const void *
 	r = hstate_add_task(&h->s, hd->pid, hd->host_pid, uffd, pidfd, (const uint64_t(*)[2])reg, n_reg);
 	if (r < 0)
 		return r;
+	lazy_watchdog_add(h, pidfd);
 	size_t idx = h->s.n_tasks - 1;
 	uint64_t missing0 = h->s.missing;
 	/* the pages under each thread's stack pointer: a signal frame or the

@@ -437,8 +437,10 @@ static int on_ctl(struct handler *h)
 		lazy_ctl_reply_send(h->ctl, r < 0 ? -r : 0, r < 0 ? err_msg() : "");
 		return h->failed ? r : 0;
 	case LAZY_CTL_END:
-		if (hd.n_fds)
+		if (hd.n_fds) {
 			h->init_pidfd = fds[0];
+			lazy_watchdog_add(h, h->init_pidfd);
+		}
 		r = on_end(h);
 		lazy_ctl_reply_send(h->ctl, r < 0 ? -r : 0, r < 0 ? err_msg() : "");
 		return r;
@@ -531,11 +533,12 @@ static void handler_free(struct handler *h)
 
 int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 {
-	struct handler h = { .o = o, .ctl = ctl, .urgent = -1, .bulk = -1, .init_pidfd = -1, .bulk_efd = -1,
+	struct handler h = { .o = o, .ctl = ctl, .urgent = -1, .bulk = -1, .init_pidfd = -1, .bulk_efd = -1, .wd = -1,
 			     .mu = PTHREAD_MUTEX_INITIALIZER };
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
+	log_info("handler pid %d", (int)getpid());
 	/* if the OOM killer took the handler, the kernel would drop its
 	 * registrations and the tasks would read zeros where pages are missing */
 	if (write_string_file("/proc/self/oom_score_adj", "-1000") < 0)
@@ -556,6 +559,8 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 		if (r >= 0)
 			log_info("connected to the page server %s:%u", o->addr, o->port);
 	}
+	if (r >= 0 && lazy_watchdog_start(&h) < 0)
+		log_warn("%s; going on without one", err_msg());
 	lazy_ctl_reply_send(ctl, r < 0 ? -r : 0, r < 0 ? err_msg() : "");
 	if (r >= 0)
 		r = loop(&h);
@@ -578,6 +583,7 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 	}
 	h.t_done = h.t_done ? h.t_done : now_ns();
 	lazy_write_stats(&h, r);
+	lazy_watchdog_done(&h, r >= 0);
 	handler_free(&h);
 	if (h.ctl >= 0)
 		close(h.ctl);

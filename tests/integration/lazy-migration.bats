@@ -352,3 +352,30 @@ function lazy_checkpoint_src() {
 	[ "$b" -gt "$a" ]
 	[ "$len" -eq 2000000 ]
 }
+
+@test "lazy: the handler killed mid-transfer: its watchdog kills the copy, the source runs on" {
+	export SKUA_LAZY_BULK_MBPS=1
+	update_config '.process.args = ["sh", "-c",
+		"x=$(head -c 3000000 /dev/zero | tr \"\\\\0\" a); while true; do sleep 0.1; done"]'
+	__runc run -d lz-wd </dev/null >"$OUT" 2>&1
+	sleep 1
+	exec {lazy_r}<> <(:)
+	exec {lazy_w}>/proc/self/fd/$lazy_r
+	lazy_checkpoint lz-wd
+	__runc restore -d --lazy-pages --image-path "$IMG" --work-path "$RWORK" lz-wd-new </dev/null \
+		>"$BATS_TEST_TMPDIR/dst.out" 2>&1
+	pid=$("$SKUA_BIN" --root "$ROOT" state lz-wd-new | jq -r .pid)
+	hpid=$(sed -n 's/.*handler pid \([0-9]*\).*/\1/p' "$RWORK/lazy-pages.log")
+	grep -q "watchdog" "$RWORK/lazy-pages.log"
+	kill -0 "$pid"
+	kill -9 "$hpid"
+	run timeout 10 bash -c "while kill -0 $pid 2>/dev/null; do sleep 0.1; done"
+	[ "$status" -eq 0 ]
+	# the source saw its destination go and runs on
+	local st=0
+	wait $cpt_pid || st=$?
+	cpt_pid=
+	[ "$st" -eq 1 ]
+	show_logs
+	testcontainer lz-wd running
+}
