@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,12 +54,30 @@ static void quiet_fds(void)
 	close_range(3, ~0U, 0);
 }
 
+/* SIGUSR2 toggles an fd the engine refuses (a unix socket) at fd 50, after
+ * the connection in fd order: a dump then fails with the connection
+ * already in repair mode, and must take it out again. */
+static void toggle_refused_fd(int sig)
+{
+	(void)sig;
+	if (fcntl(50, F_GETFD) >= 0) {
+		close(50);
+		return;
+	}
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (fd >= 0 && fd != 50) {
+		dup2(fd, 50);
+		close(fd);
+	}
+}
+
 static __attribute__((noreturn)) void client(const struct sockaddr_in *sa)
 {
 	uint64_t k = 0, reply;
 	int sk;
 
 	quiet_fds();
+	signal(SIGUSR2, toggle_refused_fd);
 	sk = socket(AF_INET, SOCK_STREAM, 0);
 	if (sk < 0 || connect(sk, (const struct sockaddr *)sa, sizeof(*sa)) < 0)
 		_exit(2);
@@ -129,6 +148,21 @@ static uint64_t progress_past(int fd, uint64_t want)
 			v = n;
 	}
 	return v;
+}
+
+/* Toggle the client's fd 50 and wait until it is there (or gone). */
+static bool toggle_fd(pid_t pid, bool want)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/50", pid);
+	kill(pid, SIGUSR2);
+	for (int i = 0; i < 200; i++) {
+		if ((access(path, F_OK) == 0) == want)
+			return true;
+		usleep(5000);
+	}
+	return false;
 }
 
 static char *make_dir(void)
@@ -206,6 +240,19 @@ int main(void)
 	v = progress_past(prog[0], before + 1024);
 	ok(v >= before + 1024 && v != BAD, "the connection goes on after a leave-running dump (%llu)",
 	   (unsigned long long)v);
+
+	/* a dump that fails after the connection went into repair mode */
+	ok(toggle_fd(cli, true), "the client holds a unix socket at fd 50");
+	o = (struct cr_dump_opts){ .pid = cli, .image_dir = dirs[3], .tcp_established = true };
+	r = cr_dump(&o);
+	ok(r < 0 && strstr(err_msg(), "unix socket"), "a dump that fails on fd 50: %s", err_msg());
+	before = v;
+	v = progress_past(prog[0], before + 1024);
+	ok(v >= before + 1024 && v != BAD, "the connection goes on after the failed dump (%llu)",
+	   (unsigned long long)v);
+	ok(toggle_fd(cli, false), "the client closed fd 50");
+	rm_rf(dirs[3]);
+	mkdir(dirs[3], 0700);
 
 	/* the real thing: the client dies in repair mode, silently */
 	o = (struct cr_dump_opts){ .pid = cli, .image_dir = dirs[2], .tcp_established = true };
