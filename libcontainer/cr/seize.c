@@ -130,7 +130,6 @@ static int seize_one(struct dump_ctx *ctx, size_t ti, pid_t tid, seize_fn fn, bo
 		*changed = true;
 		return add_thread(t, tid);
 	}
-	t = &ctx->tasks[ti];
 	r = fn(tid);
 	if (r == -ESRCH) {
 		err_clear();
