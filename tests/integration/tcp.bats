@@ -247,3 +247,13 @@ ct_finish() {
 	sleep 0.5
 	ct_finish
 }
+
+@test "tcp: container checkpoint --leave-running --tcp-established (Podman's flow), the connection runs on" {
+	setup_tcp_container
+	runc checkpoint --leave-running --tcp-established --image-path "$IMG" --work-path "$WORK" tcp-ct
+	[ "$status" -eq 0 ] || fail_with "checkpoint failed"
+	grep -q "tcp: fd" "$WORK/dump.log" || fail_with "no connection in dump.log"
+	testcontainer tcp-ct running
+	sleep 0.3
+	ct_finish
+}
