@@ -109,6 +109,11 @@ static int init_become_root_in_userns(void)
 	return 0;
 }
 
+bool init_wants_hooks_pause(const struct oci_config *cfg)
+{
+	return cfg->n_hooks[OCI_HOOK_PRESTART] || cfg->n_hooks[OCI_HOOK_CREATE_RUNTIME];
+}
+
 /* Everything up to the point where the container waits for `start`. */
 static int init_setup(struct init_ctx *ctx, int *slave, char **exe)
 {
@@ -127,12 +132,14 @@ static int init_setup(struct init_ctx *ctx, int *slave, char **exe)
 		return r;
 	if (init_wants_cgroupns(cfg) && unshare(CLONE_NEWCGROUP) < 0)
 		return err_sys(errno, "unshare of the cgroup namespace");
-	r = sync_send(ctx->sync_fd, SYNC_HOOKS, 0);
-	if (r < 0)
-		return err_sys(-r, "sync");
-	r = sync_expect(ctx->sync_fd, SYNC_HOOKS_DONE, "waiting for prestart hooks", NULL);
-	if (r < 0)
-		return r;
+	if (init_wants_hooks_pause(cfg)) {
+		r = sync_send(ctx->sync_fd, SYNC_HOOKS, 0);
+		if (r < 0)
+			return err_sys(-r, "sync");
+		r = sync_expect(ctx->sync_fd, SYNC_HOOKS_DONE, "waiting for prestart hooks", NULL);
+		if (r < 0)
+			return r;
+	}
 	r = container_run_hooks(ctx->c, cfg, OCI_HOOK_CREATE_CONTAINER, CONTAINER_CREATING);
 	if (r < 0)
 		return r;

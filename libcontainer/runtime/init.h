@@ -18,6 +18,10 @@ struct init_ctx {
 	bool new_userns;
 };
 
+/* Whether create pauses the init for prestart/createRuntime hooks (the
+ * HOOKS/HOOKS_DONE exchange); both sides decide from the config alone. */
+bool init_wants_hooks_pause(const struct oci_config *cfg);
+
 /* Never returns. */
 _Noreturn void init_main(struct init_ctx *ctx);
 
