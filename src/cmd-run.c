@@ -33,9 +33,10 @@ int cmd_run(int argc, char **argv, struct global_opts *g)
 	/* orphans of the container are reparented to us, and reaped */
 	if (!a.detach && !a.no_subreaper)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
-	/* a terminal with nobody to hand it to: we hold the master and proxy */
-	if (!a.detach && !a.o.console_socket && (r = container_tty_listen(&tty, &a.o.console_socket)) < 0)
-		return cli_error(r);
+	/* a terminal with nobody to hand it to: we hold the master and proxy
+	 * (create makes the listener if process.terminal asks for one) */
+	if (!a.detach && !a.o.console_socket)
+		a.o.auto_tty = &tty;
 	r = container_create(g->root, &a.o, &c);
 	if (r < 0) {
 		container_tty_free(tty);

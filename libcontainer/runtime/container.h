@@ -52,6 +52,8 @@ struct container {
 	struct cgroup *cgroup;  /* opened lazily by container_cgroup() */
 };
 
+struct container_tty;
+
 struct container_create_opts {
 	const char *id;
 	const char *bundle;         /* NULL: cwd */
@@ -66,6 +68,10 @@ struct container_create_opts {
 	 * its return value. NULL: a normal create. */
 	int (*init_fn)(void *arg);
 	void *init_arg;
+	/* run: when process.terminal is true and there is no console_socket,
+	 * create makes a listener (container_tty_listen) and hands it back
+	 * here; the caller owns it, also when create fails. NULL: no such. */
+	struct container_tty **auto_tty;
 };
 
 /* Ids as runc accepts them: ^[\w+-\.]+$, and never "." or "..". */

@@ -234,10 +234,16 @@ static int spawn_children(struct create_state *s, const struct container_create_
 			return err_sys(errno, "opening %s", fifo);
 	}
 	if (s->cfg->process->terminal) {
-		if (!o->console_socket)
+		const char *sock = o->console_socket;
+
+		/* made only now: most runs have no terminal, and the socket's
+		 * directory costs a mkdir and an rmdir */
+		if (!sock && o->auto_tty && (r = container_tty_listen(o->auto_tty, &sock)) < 0)
+			return r;
+		if (!sock)
 			return err_set(EINVAL, "cannot allocate a tty without --console-socket "
 				       "(process.terminal is true)");
-		r = terminal_connect(o->console_socket, &console_fd);
+		r = terminal_connect(sock, &console_fd);
 		if (r < 0)
 			return r;
 	}
