@@ -74,7 +74,8 @@ netns_setup() {
 
 # raw_rates: sets VETH_GBPS VETH_RTT50 VETH_RTT99 LO_GBPS LO_RTT50 COPY_GBPS PAGE_COPY_US
 raw_rates() {
-	in_s "$WL/lazyraw" serve $RAW_PORT >"$BENCH_DIR/raw-serve.out" 2>&1 &
+	# nsenter itself, not a function's subshell, so that $! is the server
+	nsenter --net=/run/netns/$NS_S -- "$WL/lazyraw" serve $RAW_PORT >"$BENCH_DIR/raw-serve.out" 2>&1 &
 	RAW_PID=$!
 	local i
 	for ((i = 0; i < 50; i++)); do grep -q listening "$BENCH_DIR/raw-serve.out" && break; sleep 0.1; done
@@ -104,7 +105,7 @@ migrate() {
 	local st t0 t_ready t_run t_end
 	exec {st}<> <(:)
 	t0=$(now_us)
-	in_s "$SKUA" --root $ROOT_S checkpoint --lazy-pages --page-server $IP_S:$PORT --status-fd $st \
+	nsenter --net=/run/netns/$NS_S -- "$SKUA" --root $ROOT_S checkpoint --lazy-pages --page-server $IP_S:$PORT --status-fd $st \
 		--image-path "$d/img" --work-path "$d/work" $id_s >"$d/cpt.out" 2>&1 &
 	CPT_PID=$!
 	# bash's read drops NUL bytes: count the byte with od
