@@ -138,6 +138,10 @@ int rst_files_prepare(struct rst_ctx *c);
 int rst_files_restore(struct rst_ctx *c, struct rst_task *t);
 int rst_files_finish(struct rst_ctx *c, struct rst_task *t);
 void rst_files_cleanup(struct rst_ctx *c);
+/* Take a puppet's fd into the engine (the puppet's copy is closed). */
+int rst_files_take(struct rst_ctx *c, struct rst_task *t, long pfd);
+/* rst-files-unix.c: a unix socket (a pair: both ends at once) */
+int rst_unix_make(struct rst_ctx *c, struct rst_task *t, size_t idx);
 
 /* rst-creds.c: per task attributes and, last, credentials */
 int rst_task_attrs(struct rst_ctx *c, struct rst_task *t);

@@ -46,7 +46,7 @@ static struct rst_task *first_owner(struct rst_ctx *c, uint32_t id)
 }
 
 /* Take fd `pfd` of the puppet into the engine, closing the puppet's copy. */
-static int take_from(struct rst_ctx *c, struct rst_task *t, long pfd)
+int rst_files_take(struct rst_ctx *c, struct rst_task *t, long pfd)
 {
 	_cleanup_close_ int pidfd = sys_pidfd_open(t->host_pid, 0);
 	if (pidfd < 0)
@@ -75,7 +75,7 @@ static int open_path(struct rst_ctx *c, struct rst_task *t, FileEntry *f)
 	pfd = PUPPET_CALL(c, t->host_pid, "openat", SYS_openat, AT_FDCWD, addr, flags | O_CLOEXEC, 0);
 	if (pfd < 0)
 		return err_wrap((int)pfd, "opening %s", reg->path);
-	int fd = take_from(c, t, pfd);
+	int fd = rst_files_take(c, t, pfd);
 	if (fd < 0)
 		return fd;
 	if ((f->kind == FILE_KIND__FILE_REG || f->kind == FILE_KIND__FILE_DIR) && reg->pos &&
@@ -255,7 +255,7 @@ static int make_inet(struct rst_ctx *c, struct rst_task *t, FileEntry *f)
 		return (int)pfd;
 	if (connection) {
 		/* made in the task's netns; the rest acts on the socket from here */
-		int sk = take_from(c, t, pfd);
+		int sk = rst_files_take(c, t, pfd);
 		return sk < 0 ? sk : tcp_repair_restore(sk, s);
 	}
 	ret = inet_setup(c, t, f, pfd);
@@ -263,7 +263,7 @@ static int make_inet(struct rst_ctx *c, struct rst_task *t, FileEntry *f)
 		PUPPET_CALL(c, t->host_pid, "close", SYS_close, pfd);
 		return (int)ret;
 	}
-	return take_from(c, t, pfd);
+	return rst_files_take(c, t, pfd);
 }
 
 static int make_file(struct rst_ctx *c, size_t idx)
@@ -305,6 +305,10 @@ static int make_file(struct rst_ctx *c, size_t idx)
 		if (!f->timerfd)
 			break;
 		return make_timerfd(f);
+	case FILE_KIND__FILE_UNIX:
+		if (!f->unix_sk)
+			break;
+		return rst_unix_make(c, t, idx);
 	case FILE_KIND__FILE_EPOLL:
 		fd = epoll_create1(EPOLL_CLOEXEC);
 		return fd < 0 ? err_sys(errno, "epoll_create1") : fd;
