@@ -247,6 +247,9 @@ int lazy_rst_task(struct rst_ctx *c, struct rst_task *t)
 					       "the page server; restore with --lazy-pages");
 		return 0;
 	}
+	/* --lazy-pages on images that hold their memory: nothing to fetch */
+	if (!(c->inv->has_lazy_pages && c->inv->lazy_pages))
+		return 0;
 	if (ctl_fd < 0 && (r = start_session(c)) < 0)
 		return r;
 	if ((r = lazy_runs_load(c->dirfd, t->pid, &runs, &n_runs)) < 0)
