@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,14 @@ int lazy_daemon_run(const struct lazy_daemon_opts *o)
 		return err_sys(errno, "listening on %s", sa.sun_path);
 	chmod(sa.sun_path, 0600);
 	log_info("lazy-pages: waiting for a restore on %s", sa.sun_path);
+	struct pollfd p = { lfd, POLLIN, 0 };
+	do
+		r = poll(&p, 1, lazy_timeout() * 1000);
+	while (r < 0 && errno == EINTR);
+	if (r == 0) {
+		unlink(sa.sun_path);
+		return err_set(ETIMEDOUT, "no restore came to %s within %d s", sa.sun_path, lazy_timeout());
+	}
 	do
 		c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	while (c < 0 && errno == EINTR);
