@@ -4,6 +4,10 @@
 # continue, tmpfs contents, loopback and listening sockets survive, cgroups
 # follow the new config, and a failed checkpoint leaves the container running.
 
+# A root of this run's own: a second run of this file (another engineer's
+# copy of the tree, a full suite) must never tear down our containers.
+ROOT=${ROOT:-/run/skua-test-checkpoint-$(basename "${BATS_RUN_TMPDIR:-$$}")}
+
 load helpers
 
 function setup() {
