@@ -542,7 +542,8 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 	/* if the OOM killer took the handler, the kernel would drop its
 	 * registrations and the tasks would read zeros where pages are missing */
 	if (write_string_file("/proc/self/oom_score_adj", "-1000") < 0)
-		log_warn("could not shield the handler from the OOM killer");
+		log_info("not shielded from the OOM killer (lowering oom_score_adj needs "
+			 "CAP_SYS_RESOURCE); the watchdog stays");
 	h.t_start = now_ns();
 	h.buf_cap = PP_PAGES_SIZE + (size_t)PP_MAX_PAGES * 4096 + PP_MAX_ERROR_TEXT;
 	h.buf = malloc(h.buf_cap);
