@@ -144,15 +144,22 @@ static int set_window(int sk, const TcpRepairEntry *te)
 	return 0;
 }
 
-static int set_sockopts(int sk, const InetSkEntry *ie)
+static int set_opt_list(int sk, const InetSkEntry *ie)
 {
-	int r;
-
 	for (size_t i = 0; i < ie->n_opts; i++) {
 		const SkOptEntry *o = ie->opts[i];
 		if (setsockopt(sk, o->level, o->name, o->value.data, o->value.len) < 0)
 			return err_sys(errno, "socket option %u/%u", o->level, o->name);
 	}
+	return 0;
+}
+
+static int set_sockopts(int sk, const InetSkEntry *ie)
+{
+	int r = set_opt_list(sk, ie);
+
+	if (r < 0)
+		return r;
 	if (ie->family == AF_INET6 && ie->has_v6only &&
 	    (r = setint(sk, IPPROTO_IPV6, IPV6_V6ONLY, ie->v6only, "IPV6_V6ONLY")) < 0)
 		return r;
@@ -172,9 +179,13 @@ static int rebuild(int sk, const InetSkEntry *ie)
 	if (te->unsent_len > te->snd_queue.len)
 		return err_set(EBADMSG, "%u unsent bytes in a send queue of %zu", te->unsent_len,
 			       te->snd_queue.len);
-	/* repair mode also lets the bind share a port in use (a listener's) */
-	if ((r = setint(sk, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_ON, "TCP_REPAIR")) < 0 ||
-	    (r = set_sockopts(sk, ie)) < 0 || (r = set_seqs(sk, te)) < 0)
+	/* Repair mode lets the bind share a port in use (the listener that
+	 * accepted us): it forces sk_reuse, which SO_REUSEADDR would undo, so
+	 * the options come first (and again once repair mode is off, which
+	 * clears sk_reuse). */
+	if ((r = set_sockopts(sk, ie)) < 0 ||
+	    (r = setint(sk, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_ON, "TCP_REPAIR")) < 0 ||
+	    (r = set_seqs(sk, te)) < 0)
 		return r;
 	len = make_addr(ie, false, &ss);
 	if (bind(sk, (struct sockaddr *)&ss, len) < 0)
@@ -228,6 +239,9 @@ int tcp_repair_finish(struct rst_ctx *c)
 		const TcpRepairEntry *te = f->inet->tcp;
 		if (setsockopt(sk, IPPROTO_TCP, TCP_REPAIR, &(int){ TCP_REPAIR_OFF }, sizeof(int)) < 0)
 			return err_sys(errno, "file %u: leaving TCP repair mode", f->id);
+		int r = set_opt_list(sk, f->inet);
+		if (r < 0)
+			return err_wrap(r, "file %u", f->id);
 		const uint8_t *tail = te->snd_queue.data + te->snd_queue.len - te->unsent_len;
 		for (size_t left = te->unsent_len; left;) {
 			ssize_t n = send(sk, tail, left, MSG_DONTWAIT | MSG_NOSIGNAL);

@@ -2,7 +2,7 @@
 /*
  * tcpconn PORT [6] [backlog]: an established TCP connection inside the tree. The root
  * listens on 127.0.0.1:PORT (::1 with "6"), forks a client that connects,
- * accepts it and closes the listener. Both ends then stream numbered
+ * accepts it and keeps listening. Both ends then stream numbered
  * 64-byte records to each other (one per millisecond, and a 32 KiB burst
  * now and then so that the queues hold data when the dump comes) and check
  * every record they read: its number must be the next one and its body
@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 	s->who = "server";
 	s->fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	zdtm_check(s->fd);
-	close(ls);
+	/* the listener stays: restore binds it and the connection to one port */
 	/* some traffic before we say ready: both directions carry data */
 	if (backlog)
 		usleep(500000); /* the client's 4 MiB fill the queues meanwhile */
