@@ -110,6 +110,16 @@ function check_pipes() {
 	# none of that touched the container
 	testcontainer ck-opts running
 
+	# only a running (or paused) container can be checkpointed
+	__runc create ck-created </dev/null >>"$OUT" 2>&1
+	runc checkpoint --image-path "$IMG" ck-created
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not running"* ]]
+	testcontainer ck-created created
+	runc checkpoint --image-path "$IMG" ck-missing
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"does not exist"* ]]
+
 	runc restore --image-path "$BATS_TEST_TMPDIR/empty" ck-none
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"holds no checkpoint"* ]]
