@@ -42,5 +42,11 @@ int files_pipe_fill(struct file_table *ft, const struct fd_obj *f, FileEntry *e)
 int files_anon_fill(const struct fd_obj *f, FileEntry *e);
 /* sockets.c: inet sockets from the object itself; others refused. */
 int sockets_fill(struct dump_ctx *ctx, const struct fd_obj *f, FileEntry *e);
+/* files-unix.c: a unix socket (sk: our copy of it). A peer in the tree is
+ * recorded by its inode, made a file id by files_unix_link() once every
+ * file has its id. */
+int files_unix_fill(struct dump_ctx *ctx, struct file_table *ft, const struct fd_obj *f, int sk,
+		    int type, FileEntry *e);
+int files_unix_link(struct file_table *ft);
 
 #endif

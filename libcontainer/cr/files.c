@@ -319,6 +319,8 @@ int files_dump(struct dump_ctx *ctx)
 	int r = assign_ids(ctx);
 	if (r < 0)
 		return r;
+	if ((r = files_unix_link(ctx->files)) < 0)
+		return r;
 	if ((r = write_files_img(ctx)) < 0)
 		return r;
 	for (size_t i = 0; i < ctx->n_tasks; i++)

@@ -178,6 +178,8 @@ int sockets_fill(struct dump_ctx *ctx, const struct fd_obj *f, FileEntry *e)
 	    (proto == IPPROTO_TCP || proto == IPPROTO_UDP)) {
 		return fill_inet(ctx, f, sk, family, type, proto, e);
 	}
+	if (family == AF_UNIX)
+		return files_unix_fill(ctx, ctx->files, f, sk, type, e);
 	return err_set(ENOTSUP, FD_FMT " is %s (family %d, type %d); not supported", FD_ARGS(f),
 		       family_name(family), family, type);
 }

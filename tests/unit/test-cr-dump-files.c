@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +38,8 @@ struct shared {
 	volatile int ready;
 	volatile int fds[16];
 	volatile int port;
+	volatile int go, checked;
+	char got[3][16];
 };
 
 static struct shared *sh;
@@ -117,11 +121,58 @@ static void child_flock(void)
 	spin();
 }
 
+static void refused(void (*fn)(void), const char *name, const char *what);
+
+enum { U_STREAM0, U_STREAM1, U_DGRAM0, U_DGRAM1, U_LISTEN, U_ABSTRACT };
+
+/* A stream pair with "hello" queued, a datagram pair with two messages
+ * queued, a listener on a path, an abstract datagram socket. After the dump
+ * (sh->go) it reads the queues back for the test to check. */
 static void child_unix(void)
 {
-	int sv[2];
+	int sv[2], dv[2];
+	char path[128];
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	sh->fds[0] = sv[0];
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, dv);
+	if (send(sv[1], "hello", 5, 0) != 5 || send(dv[1], "m1", 2, 0) != 2 || send(dv[1], "m22", 3, 0) != 3)
+		_exit(2);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(path, sizeof(path), "%s/l.sock", tmpdir);
+	strcpy(sa.sun_path, path);
+	if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 5) < 0)
+		_exit(2);
+	int a = socket(AF_UNIX, SOCK_DGRAM, 0);
+	struct sockaddr_un ab = { .sun_family = AF_UNIX };
+	int n = snprintf(ab.sun_path + 1, sizeof(ab.sun_path) - 1, "skua-test-%d", getpid());
+	if (bind(a, (struct sockaddr *)&ab, offsetof(struct sockaddr_un, sun_path) + 1 + n) < 0)
+		_exit(2);
+	int v[] = { sv[0], sv[1], dv[0], dv[1], l, a };
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		sh->fds[i] = v[i];
+	sh->ready = 1;
+	while (!sh->go)
+		sh->counter++;
+	recv(sv[0], sh->got[0], 15, MSG_DONTWAIT);
+	recv(dv[0], sh->got[1], 15, MSG_DONTWAIT);
+	recv(dv[0], sh->got[2], 15, MSG_DONTWAIT);
+	sh->checked = 1;
+	spin();
+}
+
+static int outside_listener = -1;
+
+static void child_unix_outside(void)
+{
+	char path[128];
+	close(outside_listener); /* the test's, not ours */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(path, sizeof(path), "%s/out.sock", tmpdir);
+	strcpy(sa.sun_path, path);
+	int c = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		_exit(2);
+	sh->fds[0] = c;
 	spin();
 }
 
@@ -324,6 +375,60 @@ static void test_externals(void)
 	close(outside_pipe[0]);
 }
 
+static bool bytes_are(const ProtobufCBinaryData *b, const char *s)
+{
+	return b->len == strlen(s) && !memcmp(b->data, s, b->len);
+}
+
+static void test_unix(void)
+{
+	struct dumped d;
+	char path[128];
+	pid_t pid = start(child_unix);
+	if (!is_int(dump_to(pid, "unix"), 0, "dump a child with unix sockets"))
+		printf("#   %s\n", err_msg());
+	load("unix", pid, &d);
+	const FileEntry *s0 = file_of(&d, sh->fds[U_STREAM0]), *s1 = file_of(&d, sh->fds[U_STREAM1]);
+	ok(s0 && s1 && s0->kind == FILE_KIND__FILE_UNIX && s1->kind == FILE_KIND__FILE_UNIX &&
+	   s0->unix_sk->has_peer_id && s0->unix_sk->peer_id == s1->id && s1->unix_sk->peer_id == s0->id &&
+	   s0->unix_sk->state == 3 && s0->unix_sk->type == SOCK_STREAM, "stream pair: peers of each other");
+	ok(s0 && s0->unix_sk && s0->unix_sk->n_queue == 1 && bytes_are(&s0->unix_sk->queue[0], "hello"),
+	   "stream pair: the queued bytes");
+	const FileEntry *d0 = file_of(&d, sh->fds[U_DGRAM0]);
+	ok(d0 && d0->unix_sk && d0->unix_sk->type == SOCK_DGRAM && d0->unix_sk->n_queue == 2 &&
+	   bytes_are(&d0->unix_sk->queue[0], "m1") && bytes_are(&d0->unix_sk->queue[1], "m22"),
+	   "datagram pair: both messages, in order");
+	const FileEntry *l = file_of(&d, sh->fds[U_LISTEN]);
+	snprintf(path, sizeof(path), "%s/l.sock", tmpdir);
+	ok(l && l->unix_sk && l->unix_sk->state == 10 && l->unix_sk->backlog == 5 &&
+	   bytes_are(&l->unix_sk->name, path), "listener: path and backlog");
+	const FileEntry *a = file_of(&d, sh->fds[U_ABSTRACT]);
+	ok(a && a->unix_sk && a->unix_sk->has_name && a->unix_sk->name.len > 1 &&
+	   a->unix_sk->name.data[0] == 0, "abstract name kept with its leading NUL");
+	unload(&d);
+	sh->go = 1;
+	for (int i = 0; i < 1000 && !sh->checked; i++)
+		usleep(1000);
+	ok(streq(sh->got[0], "hello") && streq(sh->got[1], "m1") && streq(sh->got[2], "m22"),
+	   "the child still reads its queues, in order, after the dump");
+	stop_child(pid);
+}
+
+static void test_unix_outside(void)
+{
+	char path[128];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(path, sizeof(path), "%s/out.sock", tmpdir);
+	strcpy(sa.sun_path, path);
+	_cleanup_close_ int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0)
+		return;
+	outside_listener = l;
+	char want[200];
+	snprintf(want, sizeof(want), "is a unix socket connected to %s outside the tree; use --ext-unix-sk", path);
+	refused(child_unix_outside, "unix-outside", want);
+}
+
 static void refused(void (*fn)(void), const char *name, const char *what)
 {
 	char want[160];
@@ -352,7 +457,8 @@ int main(void)
 	test_externals();
 	refused(child_established, "established", "is an established TCP connection; use --tcp-established");
 	refused(child_deleted, "deleted", "is a deleted file");
-	refused(child_unix, "unix", "is a unix socket");
+	test_unix();
+	test_unix_outside();
 	refused(child_flock, "flock", "");
 	/* the file's path comes between fd and reason */
 	ok(strstr(err_msg(), "holds a file lock (FLOCK  ADVISORY  WRITE") ||
