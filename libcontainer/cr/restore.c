@@ -30,6 +30,7 @@
 #include "cr/lazy-internal.h"
 #include "cr/ptrace.h"
 #include "cr/restore-internal.h"
+#include "cr/tcp-repair.h"
 #include "cr/stats.h"
 
 typedef int (*task_step_fn)(struct rst_ctx *c, struct rst_task *t);
@@ -208,6 +209,8 @@ static int run(struct rst_ctx *c)
 	    (r = each_task(c, "restoring files", rst_files_restore)) < 0 ||
 	    (r = each_task(c, "restoring task state", task_state)) < 0 ||
 	    (r = each_task(c, "restoring registers", rst_final_task)) < 0 ||
+	    /* last: until here a failure closes them in repair mode, silently */
+	    (r = step(c, "TCP connections out of repair mode", tcp_repair_finish)) < 0 ||
 	    (r = step(c, "detaching", let_go)) < 0)
 		return r;
 	log_info("restored %zu tasks, %llu pages", c->n_tasks, (unsigned long long)c->pages_restored);

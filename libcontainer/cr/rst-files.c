@@ -331,8 +331,7 @@ int rst_files_prepare(struct rst_ctx *c)
 		}
 		c->file_fds[i] = fd ? fd : -1;
 	}
-	/* every connection of the tree exists now: their peers can answer */
-	return tcp_repair_finish(c);
+	return 0;
 }
 
 int rst_files_restore(struct rst_ctx *c, struct rst_task *t)
