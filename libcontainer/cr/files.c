@@ -118,6 +118,15 @@ static bool is_tty(const struct stat *st)
 	return (ma >= 136 && ma <= 143) || ma == 4 || (ma == 5 && minor(st->st_rdev) != 2);
 }
 
+/* Devices whose open file has no state worth keeping, so that opening the
+ * path again restores them: null, zero, full, random, urandom. A tun, fuse
+ * or kvm fd would come back as a fresh, unconfigured one: refused. */
+static bool stateless_chr(const struct stat *st)
+{
+	unsigned int mi = minor(st->st_rdev);
+	return major(st->st_rdev) == 1 && (mi == 3 || mi == 5 || mi == 7 || mi == 8 || mi == 9);
+}
+
 static int fill_external(const struct fd_obj *f, FileEntry *e)
 {
 	e->kind = FILE_KIND__FILE_EXTERNAL;
@@ -228,6 +237,9 @@ static int classify(struct dump_ctx *ctx, const struct fd_obj *f, FileEntry *e)
 				       FD_ARGS(f), f->link);
 		if (is_tty(&f->st))
 			return fill_outside(ctx, f, e, "a terminal");
+		if (!stateless_chr(&f->st))
+			return err_set(ENOTSUP, FD_FMT " is the character device %s (%u:%u); not supported",
+				       FD_ARGS(f), f->link, major(f->st.st_rdev), minor(f->st.st_rdev));
 		return fill_path(f, e, FILE_KIND__FILE_CHR);
 	case S_IFIFO:
 		return err_set(ENOTSUP, FD_FMT " is a named pipe %s; not supported", FD_ARGS(f), f->link);

@@ -89,6 +89,9 @@ static int dump_proc_files(pid_t pid, TaskCoreEntry *core)
 	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
 	if ((r = proc_readlink(path, buf, sizeof(buf))) < 0)
 		return r;
+	size_t n = strlen(buf);
+	if (n > 10 && streq(buf + n - 10, " (deleted)"))
+		return err_set(ENOTSUP, "pid %d works in a deleted directory %s; not supported", core->pid, buf);
 	core->cwd = strdup(buf);
 	snprintf(path, sizeof(path), "/proc/%d/root", pid);
 	if ((r = proc_readlink(path, buf, sizeof(buf))) < 0)

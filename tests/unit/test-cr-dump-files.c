@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/timerfd.h>
@@ -317,6 +318,21 @@ static void test_many(void)
 	stop_child(pid);
 }
 
+static void child_kmsg(void)
+{
+	sh->fds[0] = open("/dev/kmsg", O_RDONLY);
+	spin();
+}
+
+static void child_deleted_cwd(void)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/gone-dir", tmpdir);
+	if (mkdir(path, 0700) < 0 || chdir(path) < 0 || rmdir(path) < 0)
+		_exit(2);
+	spin();
+}
+
 static int outside_pipe[2];
 
 /* Nothing but /dev/null and the pipe: the test's own stdio may be pipes. */
@@ -459,6 +475,14 @@ int main(void)
 	refused(child_deleted, "deleted", "is a deleted file");
 	test_unix();
 	test_unix_outside();
+	refused(child_kmsg, "kmsg", "is the character device /dev/kmsg (1:11); not supported");
+	{
+		pid_t pid = start(child_deleted_cwd);
+		ok(dump_to(pid, "cwd") < 0 && strstr(err_msg(), "works in a deleted directory"),
+		   "a deleted working directory is refused");
+		ok(advancing(), "and the child runs on");
+		stop_child(pid);
+	}
 	refused(child_flock, "flock", "");
 	/* the file's path comes between fd and reason */
 	ok(strstr(err_msg(), "holds a file lock (FLOCK  ADVISORY  WRITE") ||
