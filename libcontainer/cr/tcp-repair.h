@@ -12,9 +12,16 @@
  * Restore (tcp-restore.c): a socket made in the task's network namespace is
  * put in repair mode, given its sequence numbers, bound and "connected"
  * (no SYN in repair mode), given its options, queues and window, and only
- * when every socket of the tree is ready are they all taken out of repair
- * together: a socket that left repair mode while its peer in the tree did
- * not exist yet would draw a RST from the peer's stack.
+ * when the whole tree is ready, just before its tasks run, are they all
+ * taken out of repair together: a socket that left repair mode while its
+ * peer in the tree did not exist yet would draw a RST from the peer's
+ * stack, and a restore that fails before that closes them silently.
+ *
+ * Not covered: a peer outside the tree that sends while the tree is being
+ * dumped or is not restored yet (in the same network namespace) meets a
+ * closed port and gets a RST; CRIU blocks such packets with netfilter
+ * rules for that time, which this engine does not do (yet). Peers in the
+ * tree, or in a container's own network namespace, are frozen with it.
  */
 #ifndef SKUA_CR_TCP_REPAIR_H
 #define SKUA_CR_TCP_REPAIR_H
@@ -43,7 +50,7 @@ void tcp_repair_dump_end(struct dump_ctx *ctx, bool killed);
  * mode) or closes it and returns -errno. */
 int tcp_repair_restore(int sk, const InetSkEntry *ie);
 /* Take every restored connection of the tree out of repair mode and send
- * the data that had not been sent yet at dump. */
+ * the data that had not been sent yet at dump (the last restore step). */
 int tcp_repair_finish(struct rst_ctx *c);
 
 #endif
