@@ -147,6 +147,7 @@ static int init_setup(struct init_ctx *ctx, int *slave, char **exe)
 		return r;
 	if ((r = setup_rootfs(cfg, ctx->o->no_pivot, console)) < 0 ||
 	    (r = setup_hostname(cfg)) < 0 ||
+	    (r = setup_loopback(cfg)) < 0 ||
 	    (r = setup_sysctl(cfg)) < 0 ||
 	    (r = setup_rlimits(p)) < 0 ||
 	    (r = setup_oom_score_adj(p)) < 0)

@@ -29,6 +29,8 @@ int setup_write_id_maps(pid_t pid, const struct oci_config *c);
 /* console_path: if not NULL, bind-mount this pty slave onto /dev/console. */
 int setup_rootfs(const struct oci_config *c, bool no_pivot, const char *console_path);
 int setup_hostname(const struct oci_config *c);
+/* In a new network namespace, bring lo up (as runc does). */
+int setup_loopback(const struct oci_config *c);
 int setup_sysctl(const struct oci_config *c);
 int setup_rlimits(const struct oci_process *p);
 int setup_oom_score_adj(const struct oci_process *p);

@@ -189,3 +189,10 @@ function run_sh() {
 	grep -q "^1" "$BATS_TEST_TMPDIR/tty.out"
 	grep -q "iso-console" "$BATS_TEST_TMPDIR/tty.out"
 }
+
+@test "isolation: a new network namespace has its loopback up" {
+	run_sh 'ip -o link show lo; ping -c 1 -W 1 127.0.0.1 >/dev/null && echo ping-ok' iso-lo
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"UP"* ]]
+	[[ "$output" == *"ping-ok"* ]]
+}
