@@ -191,8 +191,8 @@ function run_sh() {
 }
 
 @test "isolation: a new network namespace has its loopback up" {
-	run_sh 'ip -o link show lo; ping -c 1 -W 1 127.0.0.1 >/dev/null && echo ping-ok' iso-lo
+	run_sh 'ip -o link show lo; nc -l -p 7777 & sleep 0.3; echo hello-lo | nc -w 1 127.0.0.1 7777; wait' iso-lo
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"UP"* ]]
-	[[ "$output" == *"ping-ok"* ]]
+	[[ "$output" == *"<LOOPBACK,UP"* ]]
+	[[ "$output" == *"hello-lo"* ]]
 }
