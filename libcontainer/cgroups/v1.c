@@ -142,7 +142,13 @@ static int v1_create(struct cgroup *cg)
 	for (size_t i = 0; i < cg->n_hiers; i++) {
 		struct cgroup_hier *h = &cg->hiers[i];
 
-		r = mkdir_p(h->dir, 0755);
+		/* the parents usually exist: one mkdir instead of one per
+		 * path component, in each of the ten or so hierarchies */
+		r = mkdir(h->dir, 0755) < 0 ? -errno : 0;
+		if (r == -ENOENT)
+			r = mkdir_p(h->dir, 0755);
+		else if (r == -EEXIST)
+			r = 0;
 		if (r < 0)
 			return err_sys(-r, "mkdir %s", h->dir);
 		if (cgroup_v1_find(cg, "cpuset") == h) {

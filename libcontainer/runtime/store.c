@@ -78,10 +78,16 @@ int store_create(struct container *c, const char *root, const char *id)
 	r = store_names(c, root, id);
 	if (r < 0)
 		return r;
-	r = mkdir_p(root, 0700);
-	if (r < 0)
-		return err_sys(-r, "creating state root %s", root);
-	if (mkdir(c->dir, 0700) < 0) {
+	/* the root is there but for the first container: try the leaf first */
+	r = mkdir(c->dir, 0700) < 0 ? -errno : 0;
+	if (r == -ENOENT) {
+		r = mkdir_p(root, 0700);
+		if (r < 0)
+			return err_sys(-r, "creating state root %s", root);
+		r = mkdir(c->dir, 0700) < 0 ? -errno : 0;
+	}
+	if (r < 0) {
+		errno = -r;
 		if (errno == EEXIST)
 			return err_set(EEXIST, "container with id exists: %s", id);
 		return err_sys(errno, "creating %s", c->dir);
