@@ -24,8 +24,9 @@
  *     (do_nanosleep -> nanosleep_copyout, restart_block type TT_NATIVE)
  *     already wrote the remaining time to *rem before the stop, so
  *     glibc's nanosleep() returns -1/EINTR with rem filled, and busybox
- *     `sleep` (libbb sleep_for_duration: `while (nanosleep(&ts, &ts) != 0 &&
- *     errno == EINTR)`) and the sleeper workload sleep only what was left.
+ *     `sleep` (libbb's sleep_for_duration() passes the same timespec as req
+ *     and rem and calls nanosleep again while errno is EINTR) and the
+ *     sleeper workload sleep only what was left.
  *   - glibc sleep()/usleep() pass rem and return the unslept time on EINTR.
  *   - poll/select/epoll_wait/futex: callers retry on EINTR (futex waits
  *     report it as a spurious wakeup), with their own deadline.
