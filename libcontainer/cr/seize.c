@@ -15,6 +15,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/fd.h"
 #include "cr/dump-internal.h"
 #include "cr/proc-parse.h"
 #include "cr/ptrace.h"
@@ -117,6 +118,16 @@ static int check_zombie(struct dump_ctx *ctx, size_t ti, pid_t tid, bool *ret_zo
 	return 0;
 }
 
+static pid_t tracer_of(pid_t pid, pid_t tid)
+{
+	char path[96], buf[64];
+	_cleanup_free_ char *text = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	if (read_file(path, &text, NULL, 0) < 0)
+		return 0;
+	return proc_field(text, "TracerPid", buf, sizeof(buf)) ? atoi(buf) : 0;
+}
+
 static int seize_one(struct dump_ctx *ctx, size_t ti, pid_t tid, seize_fn fn, bool *changed)
 {
 	struct dtask *t = &ctx->tasks[ti];
@@ -136,6 +147,9 @@ static int seize_one(struct dump_ctx *ctx, size_t ti, pid_t tid, seize_fn fn, bo
 		*changed = true;
 		return 0;
 	}
+	if (r == -EPERM && tracer_of(t->pid, tid) > 0)
+		return err_set(EBUSY, "pid %d thread %d is already traced by pid %d (a debugger?); "
+				      "it cannot be dumped", t->pid, tid, tracer_of(t->pid, tid));
 	if (r < 0)
 		return err_wrap(r, "pid %d thread %d", t->pid, tid);
 	r = add_thread(t, tid);
