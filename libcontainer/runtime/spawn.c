@@ -20,12 +20,12 @@
  *        <---------------------------- HOOKS -------------------------
  *   prestart, createRuntime hooks
  *   ------------------------------- HOOKS_DONE --------------------->
- *                                                             createContainer hooks,
+ *   state.json (under the lock)                               createContainer hooks,
  *                                                             pty -> console socket,
  *                                                             rootfs, pivot_root, hostname,
  *                                                             sysctl, rlimits, cwd, lookup
  *        <---------------------------- READY -------------------------
- *   state.json, --pid-file; exit                              open(exec.fifo, O_WRONLY)
+ *   --pid-file; exit                                          open(exec.fifo, O_WRONLY)
  *                                                             ... blocks until `start`
  *
  * Without namespace paths or a time namespace there is no stage1: we clone
@@ -314,6 +314,12 @@ static int create_handshake(struct create_state *s)
 		if (r < 0)
 			return err_sys(-r, "sync");
 	}
+	/* While the init builds its rootfs. Nobody sees it early: readers
+	 * take the state dir's lock, which create holds until it returns,
+	 * and a failure removes the whole dir. */
+	r = store_save(s->c);
+	if (r < 0)
+		return r;
 	return sync_expect(s->sync_fd, SYNC_READY, "setting up the container", NULL);
 }
 
@@ -380,8 +386,7 @@ int container_create(const char *root, const struct container_create_opts *o,
 	if ((r = copy_config_bits(s.c, cfg, o->systemd_cgroup)) < 0 ||
 	    (r = create_cgroup(&s)) < 0 ||
 	    (r = spawn_children(&s, o)) < 0 ||
-	    (r = create_handshake(&s)) < 0 ||
-	    (r = store_save(s.c)) < 0)
+	    (r = create_handshake(&s)) < 0)
 		goto fail;
 	if (o->pid_file && (r = container_write_pid_file(o->pid_file, s.pid)) < 0)
 		goto fail;
