@@ -21,6 +21,7 @@ struct dthread {
 	pid_t tid;    /* host view */
 	pid_t ns_tid; /* the tree's pid namespace */
 	bool seized;  /* ours: detach it at the end */
+	bool stopped; /* its interrupt stop was collected */
 };
 
 struct dtask {
@@ -47,6 +48,7 @@ struct dump_ctx {
 	bool own_pid_ns;
 	pid_t root_ns_ppid; /* the root's parent as the tree's namespace sees it, or 0 */
 	bool frozen_cgroup; /* the cgroup freezer holds the tree (thaw at the end) */
+	bool vfork_pending; /* a vfork child was left to run: walk again */
 	uint64_t xcr0;
 	uint32_t xstate_size;
 	uint8_t vdso_digest[32]; /* VDSO_DIGEST_LEN */

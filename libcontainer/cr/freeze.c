@@ -51,14 +51,14 @@ static int freeze_cgroup(struct dump_ctx *ctx)
 	r = seize_tree_frozen(ctx);
 	if (r < 0)
 		return r;
-	r = check_cgroup_members(ctx);
-	if (r < 0)
-		return r;
 	r = cgroup_thaw(ctx->o->cgroup);
 	if (r < 0)
 		return err_wrap(r, "thawing the cgroup after seizing");
 	ctx->frozen_cgroup = false;
-	return seize_wait_all(ctx);
+	if ((r = seize_wait_all(ctx)) < 0)
+		return r;
+	/* after the stops: a vfork child left to run has joined the tree */
+	return check_cgroup_members(ctx);
 }
 
 /* A zombie, or a tree that changed under the walk, is usually a moment's

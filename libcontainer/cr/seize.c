@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kcmp.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "base/cleanup.h"
@@ -150,6 +152,9 @@ static int seize_one(struct dump_ctx *ctx, size_t ti, pid_t tid, seize_fn fn, bo
 	if (r == -EPERM && tracer_of(t->pid, tid) > 0)
 		return err_set(EBUSY, "pid %d thread %d is already traced by pid %d (a debugger?); "
 				      "it cannot be dumped", t->pid, tid, tracer_of(t->pid, tid));
+	/* the kernel refuses to attach to a task that is exiting: try again */
+	if (r == -EPERM)
+		return err_set(EAGAIN, "pid %d thread %d could not be seized (exiting?)", t->pid, tid);
 	if (r < 0)
 		return err_wrap(r, "pid %d thread %d", t->pid, tid);
 	r = add_thread(t, tid);
@@ -176,6 +181,14 @@ static int scan_children(struct dump_ctx *ctx, size_t ti, pid_t tid, bool *chang
 	while (fscanf(f, "%d", &child) == 1) {
 		if (find_task(ctx, child) >= 0)
 			continue;
+		/* A vfork child borrows its parent's memory until it execs or
+		 * exits, and the parent cannot stop before that: stopping the
+		 * child would hang both. Let it go on; a later pass (after the
+		 * parent's stop) finds it with a memory of its own. */
+		if (syscall(SYS_kcmp, pid, child, KCMP_VM, 0, 0) == 0) {
+			ctx->vfork_pending = true;
+			continue;
+		}
 		int r = add_task(ctx, child, (int)ti);
 		if (r < 0)
 			return r;
@@ -193,7 +206,8 @@ static int scan_task(struct dump_ctx *ctx, size_t ti, seize_fn fn, bool *changed
 	if (!d) {
 		if (ti == 0)
 			return err_sys(errno, "pid %d", pid);
-		return err_sys(errno, "pid %d (child of %d) vanished during the dump", pid,
+		/* reaped between the listing and now: a moment's state, try again */
+		return err_set(EAGAIN, "pid %d (child of %d) vanished during the dump", pid,
 			       ctx->tasks[ctx->tasks[ti].parent].pid);
 	}
 	struct dirent *de;
@@ -217,11 +231,46 @@ static int scan_task(struct dump_ctx *ctx, size_t ti, seize_fn fn, bool *changed
 	return 0;
 }
 
-static int walk(struct dump_ctx *ctx, seize_fn fn)
+static int wait_interrupt(pid_t tid);
+
+/* Collect the stop of every thread seized since the last call. A thread
+ * that exited meanwhile leaves the list; a whole process that did is a
+ * moment's state (EAGAIN: freeze_tree() tries again). */
+static int wait_new(struct dump_ctx *ctx, bool *changed)
 {
-	int r = add_task(ctx, ctx->o->pid, -1);
-	if (r < 0)
-		return r;
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		struct dtask *t = &ctx->tasks[i];
+		for (size_t j = 0; j < t->n_threads;) {
+			struct dthread *th = &t->threads[j];
+			if (!th->seized || th->stopped) {
+				j++;
+				continue;
+			}
+			int r = wait_interrupt(th->tid);
+			if (r == -ESRCH) {
+				err_clear();
+				memmove(th, th + 1, (t->n_threads - j - 1) * sizeof(*th));
+				t->n_threads--;
+				*changed = true;
+				continue;
+			}
+			if (r < 0)
+				return err_wrap(r, "stopping pid %d", t->pid);
+			th->stopped = true;
+			j++;
+		}
+		if (!t->n_threads)
+			return err_set(EAGAIN, "pid %d exited during the dump", t->pid);
+	}
+	return 0;
+}
+
+/* Each pass seizes and interrupts every new thread without waiting (the
+ * stops come in parallel), reads the children, then (wait) collects the
+ * stops; a pass after which nothing is new, with all stopped, ends it. */
+static int passes(struct dump_ctx *ctx, seize_fn fn, bool wait)
+{
+	int r;
 	for (int pass = 0; pass < 1000; pass++) {
 		bool changed = false;
 		for (size_t i = 0; i < ctx->n_tasks; i++) {
@@ -229,22 +278,28 @@ static int walk(struct dump_ctx *ctx, seize_fn fn)
 			if (r < 0)
 				return r;
 			if (ctx->tasks[i].n_threads == 0)
-				return err_set(ESRCH, "pid %d exited during the dump", ctx->tasks[i].pid);
+				return err_set(EAGAIN, "pid %d exited during the dump", ctx->tasks[i].pid);
 		}
-		if (!changed)
+		if (wait && (r = wait_new(ctx, &changed)) < 0)
+			return r;
+		if (!changed && !(wait && ctx->vfork_pending))
 			return 0;
+		ctx->vfork_pending = false;
 	}
 	return err_set(EAGAIN, "the tree of pid %d keeps changing; giving up", ctx->o->pid);
 }
 
-static int seize_stop(pid_t tid)
+static int walk(struct dump_ctx *ctx, seize_fn fn, bool wait)
 {
-	return ptrace_seize_stop(tid, 0);
+	int r = add_task(ctx, ctx->o->pid, -1);
+	return r < 0 ? r : passes(ctx, fn, wait);
 }
+
+static int seize_nowait(pid_t tid);
 
 int seize_tree(struct dump_ctx *ctx)
 {
-	return walk(ctx, seize_stop);
+	return walk(ctx, seize_nowait, true);
 }
 
 static int seize_nowait(pid_t tid)
@@ -261,7 +316,7 @@ static int seize_nowait(pid_t tid)
 
 int seize_tree_frozen(struct dump_ctx *ctx)
 {
-	return walk(ctx, seize_nowait);
+	return walk(ctx, seize_nowait, false);
 }
 
 /* The same dance as ptrace_seize_stop's tail: a signal that arrives first is
@@ -284,13 +339,10 @@ static int wait_interrupt(pid_t tid)
 
 int seize_wait_all(struct dump_ctx *ctx)
 {
-	for (size_t i = 0; i < ctx->n_tasks; i++)
-		for (size_t j = 0; j < ctx->tasks[i].n_threads; j++) {
-			int r = wait_interrupt(ctx->tasks[i].threads[j].tid);
-			if (r < 0)
-				return err_wrap(r, "stopping pid %d", ctx->tasks[i].pid);
-		}
-	return 0;
+	bool changed = false;
+	int r = wait_new(ctx, &changed);
+	/* what ran after the thaw (a vfork child left alone) is taken now */
+	return r < 0 ? r : passes(ctx, seize_nowait, true);
 }
 
 void seize_release(struct dump_ctx *ctx)
@@ -300,7 +352,7 @@ void seize_release(struct dump_ctx *ctx)
 			struct dthread *th = &ctx->tasks[i].threads[j];
 			if (th->seized)
 				ptrace(PTRACE_DETACH, th->tid, 0, 0);
-			th->seized = false;
+			th->seized = th->stopped = false;
 		}
 }
 
