@@ -6,6 +6,8 @@ files=${BATS_FILES:-$(ls tests/integration/*.bats 2>/dev/null)}
 if [ -z "$files" ]; then
 	echo "integration-summary: 0 passed, 0 failed"; exit 0
 fi
+# A test that hangs fails after this many seconds instead of stalling the run.
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 out=$(mktemp)
 bats --tap $files 2>&1 | tee "$out"
 pass=$(grep -c '^ok ' "$out"); fail=$(grep -c '^not ok ' "$out")
