@@ -112,9 +112,7 @@ function pipes_scenario() {
 	runc exec --cwd /bin lz-pipes-new echo ok
 	[ "$status" -eq 0 ]
 	[ "$output" = ok ]
-	run timeout 30 bash -c "while kill -0 $cpt_pid 2>/dev/null; do sleep 0.1; done"
-	wait $cpt_pid
-	cpt_pid=
+	wait_cpt 30
 	show_logs
 	# the source is gone, the copy runs
 	runc state lz-pipes
@@ -136,8 +134,7 @@ function pipes_scenario() {
 	show_logs
 	runc exec --cwd /bin lz-pipes-new echo ok
 	[ "$output" = ok ]
-	wait $cpt_pid
-	cpt_pid=
+	wait_cpt 60
 	wait $lp_pid
 	lp_pid=
 	show_logs
@@ -231,8 +228,7 @@ function lazy_checkpoint_src() {
 	run timeout 60 bash -c "until grep -q -e PASS -e FAIL '$BATS_TEST_TMPDIR/dst.out'; do sleep 0.2; done"
 	cat "$BATS_TEST_TMPDIR/dst.out" >&2
 	grep -q PASS "$BATS_TEST_TMPDIR/dst.out"
-	wait $cpt_pid
-	cpt_pid=
+	wait_cpt 60
 	show_logs
 	cat "$RWORK/stats-lazy" >&2
 	jq -e '.complete and .faults > 0 and .pages_bulk_after_running > 0 and
@@ -317,8 +313,7 @@ function lazy_checkpoint_src() {
 	lazy_checkpoint lz-tree
 	__runc restore -d --lazy-pages --image-path "$IMG" --work-path "$RWORK" lz-tree-new \
 		</dev/null >"$BATS_TEST_TMPDIR/dst.out" 2>&1
-	wait $cpt_pid
-	cpt_pid=
+	wait_cpt 60
 	show_logs
 	[ "$(grep -c 'lazy pages in' "$RWORK/lazy-pages.log")" -eq 5 ]
 	jq -e '.complete and .tasks == 5' "$RWORK/stats-lazy"
@@ -340,8 +335,7 @@ function lazy_checkpoint_src() {
 	lazy_checkpoint lz-fork
 	__runc restore -d --lazy-pages --image-path "$IMG" --work-path "$RWORK" lz-fork-new </dev/null \
 		>"$BATS_TEST_TMPDIR/dst.out" 2>&1
-	wait $cpt_pid
-	cpt_pid=
+	wait_cpt 60
 	show_logs
 	grep -q "forked: a new userfaultfd" "$RWORK/lazy-pages.log"
 	jq -e '.complete and .tasks > 1' "$RWORK/stats-lazy"
@@ -373,8 +367,7 @@ function lazy_checkpoint_src() {
 	[ "$status" -eq 0 ]
 	# the source saw its destination go and runs on
 	local st=0
-	wait $cpt_pid || st=$?
-	cpt_pid=
+	wait_cpt 30 || st=$?
 	[ "$st" -eq 1 ]
 	show_logs
 	testcontainer lz-wd running
