@@ -130,5 +130,8 @@ int main(void)
 	hstate_task_gone(&s, 3);
 	ok(s.missing == 3, "a task that is gone misses nothing");
 	hstate_free(&s);
+	free(data);
+	munmap(r, 16 * PG);
+	munmap(r2, 8 * PG);
 	return done_testing();
 }
