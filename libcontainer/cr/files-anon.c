@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * anon_inode files whose whole state fdinfo shows: eventfd (counter),
- * epoll (its targets), signalfd (mask), timerfd (clock, times, ticks).
+ * epoll (its targets), signalfd (mask), timerfd (clock, flags; its times
+ * and ticks from the timer itself).
  * Anything else (inotify, fanotify, pidfd, userfaultfd, io_uring, perf ...)
  * is refused by name.
  */
@@ -10,9 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/fd.h"
 #include "cr/files-internal.h"
 #include "cr/proc-parse.h"
 
@@ -101,6 +105,38 @@ static int parse_pair(const char *s, uint64_t *sec, uint64_t *nsec)
 	return 0;
 }
 
+/*
+ * A periodic timer that has expired with its ticks unread is only re-armed
+ * by the next read or timerfd_gettime(): until then fdinfo shows it_value
+ * (0, 0), as if it were disarmed. timerfd_gettime() on our copy (the same
+ * timer; the tree is frozen) re-arms it and adds the missed periods to
+ * the ticks, so the ticks are read again afterwards.
+ */
+static int timerfd_real_times(const struct fd_obj *f, TimerfdEntry *t)
+{
+	_cleanup_close_ int fd = files_take_fd(f);
+	_cleanup_free_ char *info = NULL;
+	struct itimerspec its;
+	char path[64], ticks[32];
+	int r;
+
+	if (fd < 0)
+		return fd;
+	if (timerfd_gettime(fd, &its) < 0)
+		return err_sys(errno, "timerfd_gettime of " FD_FMT, FD_ARGS(f));
+	t->vsec = its.it_value.tv_sec;
+	t->vnsec = its.it_value.tv_nsec;
+	t->isec = its.it_interval.tv_sec;
+	t->insec = its.it_interval.tv_nsec;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if ((r = read_file(path, &info, NULL, 0)) < 0)
+		return err_sys(-r, "reading %s", path);
+	if (!proc_field(info, "ticks", ticks, sizeof(ticks)))
+		return err_set(EBADMSG, "fdinfo of " FD_FMT " has no ticks", FD_ARGS(f));
+	t->ticks = strtoull(ticks, NULL, 10);
+	return 0;
+}
+
 static int fill_timerfd(const struct fd_obj *f, FileEntry *e)
 {
 	char clk[32], ticks[32], sflags[32], val[64], ival[64];
@@ -123,7 +159,7 @@ static int fill_timerfd(const struct fd_obj *f, FileEntry *e)
 	t->ticks = strtoull(ticks, NULL, 10);
 	if (parse_pair(val, &t->vsec, &t->vnsec) < 0 || parse_pair(ival, &t->isec, &t->insec) < 0)
 		return err_set(EBADMSG, "parsing the times of timerfd " FD_FMT, FD_ARGS(f));
-	return 0;
+	return timerfd_real_times(f, t);
 }
 
 int files_anon_fill(const struct fd_obj *f, FileEntry *e)

@@ -159,7 +159,12 @@ static int make_timerfd(FileEntry *f)
 	if (fd < 0)
 		return err_sys(errno, "timerfd_create(%u)", e->clockid);
 	struct itimerspec its = { .it_interval = { e->isec, e->insec }, .it_value = { e->vsec, e->vnsec } };
-	/* the dumped value is what was left: relative */
+	/* the dumped value is what was left: relative. A periodic timer with
+	 * value 0 had expired with its ticks unread (an image made from fdinfo
+	 * alone): its next expiry is at most one interval away, and left
+	 * disarmed it would never fire again. */
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value = its.it_interval;
 	if ((its.it_value.tv_sec || its.it_value.tv_nsec) && timerfd_settime(fd, 0, &its, NULL) < 0) {
 		int err = errno;
 		close(fd);

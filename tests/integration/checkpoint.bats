@@ -443,3 +443,31 @@ function check_pipes() {
 	runc exec ck-emptyns ip addr show dev lo
 	[[ "$output" == *"10.123.45.8"* ]]
 }
+
+# A frozen container's periodic timerfd expires with its ticks unread; fdinfo
+# then shows it_value (0, 0), and a dump that trusted it restored a dead timer.
+@test "checkpoint and restore: epoll over a periodic timerfd and an eventfd keeps ticking" {
+	local i
+	add_workload epoll
+	update_config '.root.readonly = false | .process.env += ["ZDTM_DIR=/tmp"] | .process.args = ["/bin/epoll"]'
+	run_detached ck-epoll-1
+	retry 100 0.1 grep -q ready "$OUT"
+	checkpoint ck-epoll-1
+	show_logs
+	[ "$status" -eq 0 ]
+	# the dump saw through the expiry (the freeze let ticks pile up unread):
+	# the timer is recorded armed, with its interval
+	"$SKUA_BIN" engine show --image-path "$IMG" >"$BATS_TEST_TMPDIR/show.json"
+	jq -e '[.. | .timerfd? | select(. != null)] | length == 1 and (.[0].insec == 20000000) and (.[0].vsec + .[0].vnsec > 0)' "$BATS_TEST_TMPDIR/show.json"
+
+	: >"$OUT"
+	restore_detached ck-epoll-1
+	show_logs
+	__runc kill ck-epoll-1 USR1
+	for ((i = 0; i < 50; i++)); do
+		grep -q -e PASS -e FAIL "$OUT" && break
+		sleep 0.1
+	done
+	echo "epoll: $(cat "$OUT")" >&2
+	grep -q PASS "$OUT"
+}
