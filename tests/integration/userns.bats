@@ -83,3 +83,48 @@ function run_sh() {
 	[[ "${lines[0]}" =~ ^\ +0\ +100000\ +65536$ ]]
 	[ "${lines[1]}" = "$(readlink /proc/$pid/ns/user)" ]
 }
+
+# Credentials are kept as the container's user namespace sees them: a dump
+# that recorded host ids (101000) could not set them back inside the new
+# namespace (setresgid: Invalid argument).
+@test "userns: checkpoint and restore keep ids, groups and the mapping; a counter continues" {
+	local img=$BATS_TEST_TMPDIR/img work=$BATS_TEST_TMPDIR/work out=$BATS_TEST_TMPDIR/ck-userns.out
+	# the files live in the rootfs's /tmp (1777): a tmpfs with files in it
+	# cannot be restored into a user namespace yet (tar as host root there)
+	update_config '.root.readonly = false | .process.user = {"uid": 1000, "gid": 1000, "additionalGids": [1001, 1002]}
+		| .process.args = ["sh", "-c", "i=0; while true; do i=$((i + 1)); echo $i > /tmp/c; id > /tmp/i; cat /proc/self/uid_map /proc/self/gid_map > /tmp/m; mv /tmp/c /tmp/count; mv /tmp/i /tmp/id; mv /tmp/m /tmp/map; usleep 50000; done"]'
+	run_detached ck-userns-count || cat "$BATS_TEST_TMPDIR/ck-userns-count.out" >&2
+	pid=$(__runc state ck-userns-count | jq .pid)
+	retry 100 0.1 sh -c "[ \$(cat /proc/$pid/root/tmp/count 2>/dev/null || echo 0) -ge 10 ]"
+	[ "$(awk '/^Uid:/ {print $2}' /proc/$pid/status)" = 101000 ]
+
+	runc checkpoint --image-path "$img" --work-path "$work" ck-userns-count
+	grep -B 5 Error "$work/dump.log" >&2 || true
+	[ "$status" -eq 0 ]
+	before=$(cat "$BUNDLE/rootfs/tmp/count")
+	[ "$before" -ge 10 ]
+	# the image holds the ids of the container's namespace, not the host's
+	run "$SKUA_BIN" engine show --image-path "$img"
+	[ "$status" -eq 0 ]
+	creds=$(echo "$output" | jq -c '[.. | objects | select(has("fsuid"))
+		| [.uid, .euid, .suid, .fsuid, .gid, .egid, .sgid, .fsgid, .groups]] | unique')
+	echo "creds in the image: $creds" >&2
+	[ "$creds" = '[[1000,1000,1000,1000,1000,1000,1000,1000,[1001,1002]]]' ]
+
+	"$SKUA_BIN" --root "$ROOT" restore -d --image-path "$img" --work-path "$work" ck-userns-count \
+		</dev/null >"$out" 2>&1 3>&- || { cat "$out" >&2; grep -B 5 Error "$work/restore.log" >&2; false; }
+	testcontainer ck-userns-count running
+	pid=$(__runc state ck-userns-count | jq .pid)
+	# continued, not started again
+	[ "$(cat /proc/$pid/root/tmp/count)" -ge "$before" ]
+	retry 100 0.1 sh -c "[ \$(cat /proc/$pid/root/tmp/count) -ge $((before + 5)) ]"
+	# inside: the same ids and groups; on the host: the mapped ones
+	[[ "$(cat /proc/$pid/root/tmp/id)" == "uid=1000 gid=1000 groups=1001,1002" ]]
+	run cat "/proc/$pid/root/tmp/map"
+	[[ "${lines[0]}" =~ ^\ +0\ +100000\ +65536$ ]]
+	[[ "${lines[1]}" =~ ^\ +0\ +200000\ +65536$ ]]
+	[ "$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/$pid/status)" = "101000 101000 101000 101000" ]
+	[ "$(awk '/^Gid:/ {print $2, $3, $4, $5}' /proc/$pid/status)" = "201000 201000 201000 201000" ]
+	[ "$(awk '/^Groups:/ {print $2, $3}' /proc/$pid/status)" = "201001 201002" ]
+	[ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ]
+}
