@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <fcntl.h>
 #include <limits.h>
+#include <grp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,15 +33,31 @@ static int open_ns(pid_t pid, const char *ns)
 	return fd < 0 ? err_sys(errno, "opening %s", path) : fd;
 }
 
-static _Noreturn void run_child(const char *const argv[], int nsfd, int out_fd, int err_fd)
+/* As root of the user namespace userns_fd: files in a tmpfs mounted there
+ * can only be made, and chowned to its ids, by someone it maps. */
+static int become_ns_root(int userns_fd)
 {
-	int null = open("/dev/null", O_RDWR);
+	if (setns(userns_fd, CLONE_NEWUSER) < 0)
+		return -errno;
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static _Noreturn void run_child(const char *const argv[], int nsfd, int userns_fd, int in_fd,
+				int out_fd, int err_fd)
+{
+	int null = open("/dev/null", O_RDWR), r;
 
 	if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0) {
 		dprintf(err_fd, "setns: %s", strerror(errno));
 		_exit(126);
 	}
-	dup2(null, 0);
+	if (userns_fd >= 0 && (r = become_ns_root(userns_fd)) < 0) {
+		dprintf(err_fd, "becoming root of the container's user namespace: %s", strerror(-r));
+		_exit(126);
+	}
+	dup2(in_fd >= 0 ? in_fd : null, 0);
 	dup2(out_fd >= 0 ? out_fd : null, 1);
 	dup2(err_fd, 2);
 	execvpe(argv[0], (char *const *)argv, run_env);
@@ -56,21 +73,14 @@ static int wait_child(pid_t pid, int *ret_status)
 	return 0;
 }
 
-int ckpt_run(const char *const argv[], pid_t netns_pid, const char *out_path)
+static int run_fds(const char *const argv[], int nsfd, int userns_fd, int in_fd, int out_fd)
 {
-	_cleanup_close_ int nsfd = -1, out_fd = -1, err_r = -1;
+	_cleanup_close_ int err_r = -1;
 	char msg[1024];
 	int errp[2], st, r;
 	ssize_t n;
 	pid_t pid;
 
-	if (netns_pid > 0 && (nsfd = open_ns(netns_pid, "net")) < 0)
-		return nsfd;
-	if (out_path) {
-		out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (out_fd < 0)
-			return err_sys(errno, "creating %s", out_path);
-	}
 	if (pipe2(errp, O_CLOEXEC) < 0)
 		return err_sys(errno, "pipe");
 	err_r = errp[0];
@@ -80,7 +90,7 @@ int ckpt_run(const char *const argv[], pid_t netns_pid, const char *out_path)
 		return err_sys(errno, "fork");
 	}
 	if (pid == 0)
-		run_child(argv, nsfd, out_fd, errp[1]);
+		run_child(argv, nsfd, userns_fd, in_fd, out_fd, errp[1]);
 	close(errp[1]);
 	n = read_full(err_r, msg, sizeof(msg) - 1);
 	msg[n < 0 ? 0 : n] = '\0';
@@ -97,6 +107,20 @@ int ckpt_run(const char *const argv[], pid_t netns_pid, const char *out_path)
 	return err_set(EIO, "%s failed (%s %d): %s", argv[0],
 		       WIFEXITED(st) ? "exit status" : "signal",
 		       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), msg);
+}
+
+int ckpt_run(const char *const argv[], pid_t netns_pid, const char *out_path)
+{
+	_cleanup_close_ int nsfd = -1, out_fd = -1;
+
+	if (netns_pid > 0 && (nsfd = open_ns(netns_pid, "net")) < 0)
+		return nsfd;
+	if (out_path) {
+		out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (out_fd < 0)
+			return err_sys(errno, "creating %s", out_path);
+	}
+	return run_fds(argv, nsfd, -1, -1, out_fd);
 }
 
 int ckpt_own_ns(pid_t pid, const char *ns, bool *ret)
@@ -232,6 +256,29 @@ static int root_path(pid_t pid, const char *dest, char **ret)
 	return asprintf(ret, "/proc/%d/root%s", pid, dest) < 0 ? -ENOMEM : 0;
 }
 
+/*
+ * tar runs as root of the container's user namespace when it has one: the
+ * archive then holds the ids the container sees (as the engine's images do),
+ * and only someone that namespace maps may make files in its tmpfs. The
+ * archive itself is opened here, where the image directory is reachable.
+ */
+static int run_tar(pid_t pid, const char *const argv[], const char *archive, bool write)
+{
+	_cleanup_close_ int userns_fd = -1, fd = -1;
+	bool own;
+	int r = ckpt_own_ns(pid, "user", &own);
+
+	if (r < 0)
+		return r;
+	if (own && (userns_fd = open_ns(pid, "user")) < 0)
+		return userns_fd;
+	fd = write ? open(archive, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
+		   : open(archive, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(errno, "opening %s", archive);
+	return run_fds(argv, -1, userns_fd, write ? -1 : fd, write ? fd : -1);
+}
+
 int ckpt_tmpfs_save(pid_t pid, const char *dest, const char *archive)
 {
 	_cleanup_free_ char *dir = NULL;
@@ -240,8 +287,8 @@ int ckpt_tmpfs_save(pid_t pid, const char *dest, const char *archive)
 	if (r < 0)
 		return r;
 	const char *argv[] = { "tar", "--one-file-system", "--numeric-owner", "--xattrs",
-			       "-C", dir, "-cf", archive, ".", NULL };
-	r = ckpt_run(argv, 0, NULL);
+			       "-C", dir, "-cf", "-", ".", NULL };
+	r = run_tar(pid, argv, archive, true);
 	return r < 0 ? err_wrap(r, "archiving the tmpfs at %s", dest) : 0;
 }
 
@@ -264,8 +311,8 @@ int ckpt_tmpfs_restore(pid_t pid, const char *dest, const char *archive)
 		return err_set(ENOTDIR, "%s in the restored container is not a tmpfs: its checkpointed "
 				       "contents are not unpacked there", dest);
 	const char *argv[] = { "tar", "--numeric-owner", "--xattrs", "-p", "-C", dir,
-			       "-xf", archive, NULL };
-	r = ckpt_run(argv, 0, NULL);
+			       "-xf", "-", NULL };
+	r = run_tar(pid, argv, archive, false);
 	return r < 0 ? err_wrap(r, "restoring the tmpfs at %s", dest) : 0;
 }
 

@@ -89,10 +89,10 @@ function run_sh() {
 # namespace (setresgid: Invalid argument).
 @test "userns: checkpoint and restore keep ids, groups and the mapping; a counter continues" {
 	local img=$BATS_TEST_TMPDIR/img work=$BATS_TEST_TMPDIR/work out=$BATS_TEST_TMPDIR/ck-userns.out
-	# the files live in the rootfs's /tmp (1777): a tmpfs with files in it
-	# cannot be restored into a user namespace yet (tar as host root there)
+	# the counter lives in the rootfs's /tmp, a marker in the /dev/shm tmpfs:
+	# its archive is unpacked by root of the new user namespace
 	update_config '.root.readonly = false | .process.user = {"uid": 1000, "gid": 1000, "additionalGids": [1001, 1002]}
-		| .process.args = ["sh", "-c", "i=0; while true; do i=$((i + 1)); echo $i > /tmp/c; id > /tmp/i; cat /proc/self/uid_map /proc/self/gid_map > /tmp/m; mv /tmp/c /tmp/count; mv /tmp/i /tmp/id; mv /tmp/m /tmp/map; usleep 50000; done"]'
+		| .process.args = ["sh", "-c", "echo kept > /dev/shm/marker; i=0; while true; do i=$((i + 1)); echo $i > /tmp/c; id > /tmp/i; cat /proc/self/uid_map /proc/self/gid_map > /tmp/m; mv /tmp/c /tmp/count; mv /tmp/i /tmp/id; mv /tmp/m /tmp/map; usleep 50000; done"]'
 	run_detached ck-userns-count || cat "$BATS_TEST_TMPDIR/ck-userns-count.out" >&2
 	pid=$(__runc state ck-userns-count | jq .pid)
 	retry 100 0.1 sh -c "[ \$(cat /proc/$pid/root/tmp/count 2>/dev/null || echo 0) -ge 10 ]"
@@ -110,6 +110,9 @@ function run_sh() {
 		| [.uid, .euid, .suid, .fsuid, .gid, .egid, .sgid, .fsgid, .groups]] | unique')
 	echo "creds in the image: $creds" >&2
 	[ "$creds" = '[[1000,1000,1000,1000,1000,1000,1000,1000,[1001,1002]]]' ]
+	# and so does the archive of the tmpfs
+	shm=$(jq -r '.tmpfs[] | select(.destination == "/dev/shm") | .archive' "$img/container.json")
+	tar --numeric-owner -tvf "$img/$shm" | grep -q ' 1000/1000 .*marker$'
 
 	"$SKUA_BIN" --root "$ROOT" restore -d --image-path "$img" --work-path "$work" ck-userns-count \
 		</dev/null >"$out" 2>&1 3>&- || { cat "$out" >&2; grep -B 5 Error "$work/restore.log" >&2; false; }
@@ -127,4 +130,6 @@ function run_sh() {
 	[ "$(awk '/^Gid:/ {print $2, $3, $4, $5}' /proc/$pid/status)" = "201000 201000 201000 201000" ]
 	[ "$(awk '/^Groups:/ {print $2, $3}' /proc/$pid/status)" = "201001 201002" ]
 	[ "$(readlink /proc/$pid/ns/user)" != "$(readlink /proc/self/ns/user)" ]
+	[ "$(cat /proc/$pid/root/dev/shm/marker)" = kept ]
+	[ "$(stat -c '%u %g' /proc/$pid/root/dev/shm/marker)" = "101000 201000" ]
 }
