@@ -14,10 +14,12 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/fd.h"
+#include "base/log.h"
 #include "cr/dump-internal.h"
 #include "cr/proc-parse.h"
 #include "cr/ptrace.h"
@@ -356,29 +358,64 @@ void seize_release(struct dump_ctx *ctx)
 		}
 }
 
-/* SIGKILL works on ptrace-stopped tasks. As their tracer we must collect the
- * exit of each traced thread, or the real parent never sees it. */
+/* Reap one traced thread if its exit is there: true once it is gone (or no
+ * longer ours to wait for), false while it still runs. A stop reported
+ * before the kill is consumed on the way. */
+static bool reap_if_exited(pid_t tid)
+{
+	for (;;) {
+		int status;
+		pid_t p = waitpid(tid, &status, __WALL | WNOHANG);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			return true;
+		if (p == 0)
+			return false;
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return true;
+	}
+}
+
+#define KILL_REAP_TIMEOUT_NS (10ULL * 1000000000ULL)
+
+/* SIGKILL works on ptrace-stopped tasks. As their tracer we must reap the
+ * exit of each traced thread, or its pid stays allocated. No blocking order
+ * is safe: the last thread of a pid namespace's init to exit waits in the
+ * kernel (zap_pid_ns_processes) until every other pid of the namespace is
+ * freed, our traced zombies included, so a blocking wait on that thread
+ * before the others never returns. Reap whatever has exited, in rounds,
+ * until every thread is gone or the deadline passes. A zombie leader is
+ * reported only after its other threads are reaped: the rounds see to that. */
 void seize_kill(struct dump_ctx *ctx)
 {
+	unsigned long long deadline = now_ns() + KILL_REAP_TIMEOUT_NS;
+	useconds_t nap = 50;
+	size_t left;
+
 	for (size_t i = 0; i < ctx->n_tasks; i++)
 		kill(ctx->tasks[i].pid, SIGKILL);
-	for (size_t i = ctx->n_tasks; i-- > 0;)
-		for (size_t j = ctx->tasks[i].n_threads; j-- > 0;) {
-			struct dthread *th = &ctx->tasks[i].threads[j];
-			int status;
-			if (!th->seized)
-				continue;
-			for (;;) {
-				if (waitpid(th->tid, &status, __WALL) < 0) {
-					if (errno == EINTR)
-						continue;
-					break;
-				}
-				if (WIFEXITED(status) || WIFSIGNALED(status))
-					break;
+	for (;;) {
+		left = 0;
+		for (size_t i = ctx->n_tasks; i-- > 0;)
+			for (size_t j = ctx->tasks[i].n_threads; j-- > 0;) {
+				struct dthread *th = &ctx->tasks[i].threads[j];
+				if (!th->seized)
+					continue;
+				if (reap_if_exited(th->tid))
+					th->seized = th->stopped = false;
+				else
+					left++;
 			}
-			th->seized = false;
-		}
+		if (!left || now_ns() > deadline)
+			break;
+		usleep(nap);
+		if (nap < 5000)
+			nap *= 2;
+	}
+	if (left)
+		log_warn("%zu killed threads of the tree of pid %d did not exit in %llu s; "
+			 "left to their parents", left, ctx->o->pid, KILL_REAP_TIMEOUT_NS / 1000000000ULL);
 }
 
 void dump_ctx_free_tasks(struct dump_ctx *ctx)
