@@ -43,6 +43,7 @@ struct handler {
 	/* a synchronous fetch in progress (eager pages): its id, pages still to
 	 * come, and for memory userfaultfd does not hold, where to pwrite */
 	uint64_t sync_id, sync_left;
+	uint64_t sync_lo; /* a batch: ids sync_lo..sync_id are in flight */
 	int sync_mem;
 	bool sync_dst;
 	struct pending pending[PENDING_MAX];
@@ -64,6 +65,11 @@ int lazy_channel_dispatch(struct handler *h, int r, const struct pp_hdr *hd, con
 /* Fetch nr pages of pid at addr now (mem >= 0: pwrite them there, else
  * through the uffds), reading the urgent channel until they are in. */
 int lazy_fetch_sync(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, int mem);
+/* The same for many ranges with their requests in flight together: begin,
+ * queue each range, end waits for the last page. */
+void lazy_fetch_begin(struct handler *h, int mem);
+int lazy_fetch_queue(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr);
+int lazy_fetch_end(struct handler *h);
 
 /* lazy-handler-bulk.c */
 int lazy_bulk_start(struct handler *h);

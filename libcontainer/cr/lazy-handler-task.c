@@ -80,8 +80,9 @@ int lazy_ctl_task(struct handler *h, const struct lazy_ctl_hdr *hd, const void *
 					mem = open(path, O_RDWR | O_CLOEXEC);
 					if (mem < 0)
 						return err_sys(errno, "opening %s", path);
+					lazy_fetch_begin(h, mem);
 				}
-				r = lazy_fetch_sync(h, hd->pid, a, (b - a) / PG, mem);
+				r = lazy_fetch_queue(h, hd->pid, a, (b - a) / PG);
 				if (r < 0)
 					return r;
 				n_unreg += (b - a) / PG;
@@ -89,12 +90,15 @@ int lazy_ctl_task(struct handler *h, const struct lazy_ctl_hdr *hd, const void *
 			a = b;
 		}
 	}
+	if (mem >= 0 && (r = lazy_fetch_end(h)) < 0)
+		return r;
 	r = hstate_add_task(&h->s, hd->pid, hd->host_pid, uffd, pidfd, (const uint64_t(*)[2])reg, n_reg);
 	if (r < 0)
 		return r;
 	lazy_watchdog_add(h, pidfd);
 	size_t idx = h->s.n_tasks - 1;
 	uint64_t missing0 = h->s.missing;
+	lazy_fetch_begin(h, -1);
 	/* the pages under each thread's stack pointer: a signal frame or the
 	 * first push must not wait for the network while the task has not even
 	 * been let go */
@@ -102,10 +106,12 @@ int lazy_ctl_task(struct handler *h, const struct lazy_ctl_hdr *hd, const void *
 		struct hrun *run = hstate_find(&h->s, idx, eager[i]);
 		if (!run || run->st[(eager[i] - run->start) / PG] != PG_MISSING)
 			continue;
-		r = lazy_fetch_sync(h, hd->pid, eager[i], 1, -1);
+		r = lazy_fetch_queue(h, hd->pid, eager[i], 1);
 		if (r < 0)
 			return r;
 	}
+	if ((r = lazy_fetch_end(h)) < 0)
+		return r;
 	uint64_t n_lazy = 0;
 	for (size_t i = 0; i < n_reg; i++)
 		n_lazy += (reg[i][1] - reg[i][0]) / PG;
