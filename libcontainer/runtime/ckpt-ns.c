@@ -17,6 +17,7 @@
 #include "base/fd.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "runtime/ckpt-net.h"
 #include "runtime/ckpt-ns.h"
 
 static char *const run_env[] = {
@@ -318,9 +319,7 @@ int ckpt_tmpfs_restore(pid_t pid, const char *dest, const char *archive)
 
 int ckpt_net_save(pid_t pid, const char *path)
 {
-	const char *argv[] = { "ip", "-j", "addr", "show", "dev", "lo", NULL };
-	int r = ckpt_run(argv, pid, path);
-	return r < 0 ? err_wrap(r, "saving the loopback state of the container") : 0;
+	return ckpt_net_lo_save(pid, path);
 }
 
 static bool has_flag(yajl_val flags, const char *name)
@@ -370,9 +369,8 @@ int ckpt_net_restore(pid_t pid, const char *path)
 		return 0; /* nothing recorded */
 	yajl_val lo = v->u.array.values[0];
 	if (has_flag(json_get(lo, "flags"), "UP")) {
-		const char *argv[] = { "ip", "link", "set", "lo", "up", NULL };
 		log_info("loopback: up");
-		if ((r = ckpt_run(argv, pid, NULL)) < 0)
+		if ((r = ckpt_net_lo_up(pid)) < 0)
 			return err_wrap(r, "bringing the loopback up");
 	}
 	yajl_val addrs = json_get(lo, "addr_info");

@@ -27,7 +27,9 @@ int ckpt_tmpfs_list(pid_t pid, char ***ret);
 int ckpt_tmpfs_save(pid_t pid, const char *dest, const char *archive);
 int ckpt_tmpfs_restore(pid_t pid, const char *dest, const char *archive);
 
-/* Loopback: `ip -j addr show dev lo` to a file; back: link up, addresses. */
+/* Loopback: lo's flags and addresses to a file in the form of `ip -j addr
+ * show dev lo` (ckpt-net.c); back: link up, addresses (ip, only for the
+ * addresses lo does not get by itself). */
 int ckpt_net_save(pid_t pid, const char *path);
 int ckpt_net_restore(pid_t pid, const char *path);
 
