@@ -138,7 +138,10 @@ static int thread_creds(struct rst_ctx *c, pid_t tid, CredsEntry *cr)
 	    (ret = PUPPET_CALL(c, tid, "setfsgid", SYS_setfsgid, cr->fsgid)) < 0 ||
 	    (ret = PUPPET_CALL(c, tid, "setresuid", SYS_setresuid, cr->uid, cr->euid, cr->suid)) < 0 ||
 	    (ret = PUPPET_CALL(c, tid, "setfsuid", SYS_setfsuid, cr->fsuid)) < 0)
-		return (int)ret;
+		/* the image holds the ids of the tree's user namespace */
+		return ret == -EINVAL ? err_wrap((int)ret, "uid %u gid %u: not mapped in the restored "
+						     "user namespace?", cr->uid, cr->gid)
+				      : (int)ret;
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2] = {
 		{ .effective = cr->cap_eff, .permitted = cr->cap_prm, .inheritable = cr->cap_inh },
