@@ -283,7 +283,7 @@ function check_pipes() {
 
 @test "checkpoint of a container holding an unsupported resource fails, the container runs on" {
 	# fd 3 on a deleted file: the engine cannot bring it back
-	update_config '.root.readonly = false | .process.args = ["sh", "-c", "exec 3>/unsup; rm /unsup; i=0; while true; do i=$((i + 1)); echo $i > /cnt; usleep 50000; done"]'
+	update_config '.root.readonly = false | .process.args = ["sh", "-c", "exec 3>/unsup; rm /unsup; i=0; while true; do i=$((i + 1)); echo $i > /cnt.new; mv /cnt.new /cnt; usleep 50000; done"]'
 	run_detached ck-unsup
 	retry 50 0.1 test -s "$BUNDLE/rootfs/cnt"
 	checkpoint ck-unsup
