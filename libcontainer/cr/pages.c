@@ -122,9 +122,18 @@ static int emit_chunk(struct pages_out *o, uint64_t at, size_t len, bool zero_ok
 	return 0;
 }
 
-static int emit_run(struct pages_out *o, pid_t pid, uint64_t start, uint64_t end, bool zero_ok)
+/* Only memory that restore puts under userfaultfd (lazy-restore.c) is left
+ * to the page server. Dirty pages of private file mappings and the like
+ * would be fetched one request at a time before the task runs; they are
+ * few, so they go into the images now. */
+static bool lazy_vma(VmaKind k)
 {
-	if (o->ctx->o->lazy_pages)
+	return k == VMA_KIND__VMA_ANON_PRIVATE || k == VMA_KIND__VMA_HEAP || k == VMA_KIND__VMA_STACK;
+}
+
+static int emit_run(struct pages_out *o, pid_t pid, uint64_t start, uint64_t end, bool zero_ok, bool lazy)
+{
+	if (lazy)
 		return write_entry(o, start, (end - start) / PAGE_SZ, false, true);
 	for (uint64_t at = start; at < end;) {
 		size_t len = end - at < READ_CHUNK ? end - at : READ_CHUNK;
@@ -161,8 +170,9 @@ static int scan_vma(struct pages_out *o, int pagemap_fd, pid_t pid, const VmaEnt
 		if (n < 0)
 			return err_sys(errno, "PAGEMAP_SCAN of pid %d at 0x%llx", pid, (unsigned long long)at);
 		bool zero_ok = v->kind != VMA_KIND__VMA_FILE_PRIVATE && v->kind != VMA_KIND__VMA_ANON_SHARED;
+		bool lazy = o->ctx->o->lazy_pages && lazy_vma(v->kind);
 		for (int i = 0; i < n; i++) {
-			int r = emit_run(o, pid, vec[i].start, vec[i].end, zero_ok);
+			int r = emit_run(o, pid, vec[i].start, vec[i].end, zero_ok, lazy);
 			if (r < 0)
 				return r;
 		}
@@ -208,6 +218,7 @@ int pages_dump(struct dump_ctx *ctx, const struct dtask *t, const MmEntry *mm)
 {
 	struct pages_out o = { .ctx = ctx, .mem_fd = -1 };
 	unsigned long long t0 = now_ns();
+	uint64_t lazy0 = ctx->stats.pages_lazy;
 	int r;
 
 	o.buf = malloc(READ_CHUNK);
@@ -236,8 +247,12 @@ int pages_dump(struct dump_ctx *ctx, const struct dtask *t, const MmEntry *mm)
 	if (r < 0)
 		return r;
 	ctx->stats.memdump_ns += now_ns() - t0;
-	log_info("pid %d: %llu pages (%llu zero)%s", t->ns_pid, (unsigned long long)o.nr_pages,
-		 (unsigned long long)o.nr_zero,
-		 ctx->o->lazy_pages ? " (lazy, left for the page server)" : "");
+	if (ctx->o->lazy_pages)
+		log_info("pid %d: %llu pages (%llu zero), %llu of them lazy, left for the page server",
+			 t->ns_pid, (unsigned long long)o.nr_pages, (unsigned long long)o.nr_zero,
+			 (unsigned long long)(ctx->stats.pages_lazy - lazy0));
+	else
+		log_info("pid %d: %llu pages (%llu zero)", t->ns_pid, (unsigned long long)o.nr_pages,
+			 (unsigned long long)o.nr_zero);
 	return 0;
 }
