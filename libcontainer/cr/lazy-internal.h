@@ -26,6 +26,9 @@ void lazy_src_inventory(InventoryEntry *inv);
  * destination holds them all (0: the caller destroys the tree) or fails
  * (<0: the caller thaws the tree and it runs on). */
 int lazy_src_serve(struct dump_ctx *ctx);
+/* restore, once the images are read: starts the lazy-pages session (the
+ * handler's answer is awaited by the first lazy_rst_task) */
+int lazy_rst_begin(struct rst_ctx *c);
 /* restore, per task after its VMAs are mapped: lazy memory goes to
  * userfaultfd and the handler; eager bits are fetched before returning. */
 int lazy_rst_task(struct rst_ctx *c, struct rst_task *t);

@@ -42,6 +42,9 @@
 #define DEVFD_SLOT 1000
 
 static int ctl_fd = -1;
+/* The handler's answer to its connection: read at the first task, so that
+ * the fork, the connection and the handshake overlap the tree's creation. */
+static bool reply_pending;
 
 static int connect_daemon(const char *dir)
 {
@@ -141,7 +144,28 @@ static int start_session(struct rst_ctx *c)
 	if (fd < 0)
 		return fd;
 	ctl_fd = fd;
+	reply_pending = true;
+	return 0;
+}
+
+static int session_ready(void)
+{
+	if (!reply_pending)
+		return 0;
+	reply_pending = false;
 	return lazy_ctl_reply_recv(ctl_fd, "connecting to the page server");
+}
+
+static bool lazy_restore(struct rst_ctx *c)
+{
+	return c->o->lazy_pages && c->inv->has_lazy_pages && c->inv->lazy_pages;
+}
+
+int lazy_rst_begin(struct rst_ctx *c)
+{
+	if (!lazy_restore(c) || ctl_fd >= 0)
+		return 0;
+	return start_session(c);
 }
 
 static bool lazy_kind(VmaKind k)
@@ -252,6 +276,8 @@ int lazy_rst_task(struct rst_ctx *c, struct rst_task *t)
 		return 0;
 	if (ctl_fd < 0 && (r = start_session(c)) < 0)
 		return r;
+	if ((r = session_ready()) < 0)
+		return r;
 	if ((r = lazy_runs_load(c->dirfd, t->pid, &runs, &n_runs)) < 0)
 		return r;
 	vmas = calloc(t->mm->n_vmas + 1, sizeof(*vmas));
@@ -302,6 +328,8 @@ void lazy_rst_finish(struct rst_ctx *c, int r)
 		return;
 	/* the restore's own error is the one to report, not ours on the way out */
 	snprintf(saved, sizeof(saved), "%s", err_msg());
+	/* an answer still unread (no task got this far) is left in the socket */
+	reply_pending = false;
 	if (r >= 0) {
 		pid_t p = c->anchor_is_reaper ? c->anchor : c->tasks[0].host_pid;
 		init = sys_pidfd_open(p, 0);

@@ -196,6 +196,7 @@ static int run(struct rst_ctx *c)
 	int r;
 
 	if ((r = step(c, "reading images", rst_images_load)) < 0 ||
+	    (r = lazy_rst_begin(c)) < 0 ||
 	    (r = step(c, "making the root anchor", puppet_make_anchor)) < 0 ||
 	    (r = step(c, "choosing the gadget address", puppet_pick_gadget)) < 0 ||
 	    (r = step(c, "attaching the anchor", attach_anchor)) < 0 ||
