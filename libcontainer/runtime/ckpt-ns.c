@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "runtime/ckpt-net.h"
 #include "runtime/ckpt-ns.h"
+#include "runtime/ckpt-tar.h"
 
 static char *const run_env[] = {
 	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL,
@@ -296,6 +297,9 @@ int ckpt_tmpfs_restore(pid_t pid, const char *dest, const char *archive)
 	if (statfs(dir, &sf) < 0 || sf.f_type != TMPFS_MAGIC)
 		return err_set(ENOTDIR, "%s in the restored container is not a tmpfs: its checkpointed "
 				       "contents are not unpacked there", dest);
+	/* an empty tmpfs whose root the new one already matches */
+	if (ckpt_tar_only_root(archive, &st))
+		return 0;
 	const char *argv[] = { "tar", "--numeric-owner", "--xattrs", "-p", "-C", dir,
 			       "-xf", "-", NULL };
 	r = run_tar(pid, argv, archive, false);
