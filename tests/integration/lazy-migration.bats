@@ -418,12 +418,9 @@ function lazy_zdtm() {
 	grep -q PASS "$BATS_TEST_TMPDIR/$wl.dst" && jq -e .complete "$RWORK/stats-lazy" >/dev/null
 }
 
-# (threads and epoll are left out: a container checkpoint of threads can hang
-# in the dump's final kill, and epoll's timerfd does not survive a container
-# restore, lazy or not; both are the eager engine's, reported.)
-@test "lazy: zdtm workloads pass after a lazy migration (signals, pipes, timers, shm, mappings, dirty-writer)" {
+@test "lazy: zdtm workloads pass after a lazy migration (threads, signals, pipes, epoll, timers, shm, mappings, dirty-writer)" {
 	local wl failed=
-	for wl in signals pipes timers shm mappings "dirty-writer 16"; do
+	for wl in threads signals pipes epoll timers shm mappings "dirty-writer 16"; do
 		# shellcheck disable=SC2086
 		lazy_zdtm $wl || failed="$failed $wl"
 		LZ_PORT=$((LZ_PORT + 1))
