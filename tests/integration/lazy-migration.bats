@@ -327,7 +327,7 @@ function lazy_checkpoint_src() {
 	export SKUA_LAZY_BULK_MBPS=1
 	# 2 MB in the shell's heap: at 1 MiB/s the stream lasts while it forks
 	update_config '.root.readonly = false | .process.args = ["sh", "-c",
-		"x=$(head -c 2000000 /dev/zero | tr \"\\\\0\" a); i=0; while true; do i=$((i+1)); echo $i ${#x} >/tmp/cnt; sleep 0.1; done"]'
+		"x=$(head -c 2000000 /dev/zero | tr \"\\\\0\" a); i=0; while true; do i=$((i+1)); echo $i ${#x} >/tmp/cnt.new; mv /tmp/cnt.new /tmp/cnt; sleep 0.1; done"]'
 	__runc run -d lz-fork </dev/null >"$OUT" 2>&1
 	retry 50 0.1 test -s "$BUNDLE/rootfs/tmp/cnt"
 	exec {lazy_r}<> <(:)
