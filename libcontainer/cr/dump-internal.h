@@ -66,6 +66,10 @@ int seize_tree(struct dump_ctx *ctx);
 /* With the tasks already stopped by the cgroup freezer: seize and interrupt
  * every thread (no wait), so that the ptrace stop outlives the thaw. */
 int seize_tree_frozen(struct dump_ctx *ctx);
+/* With the cgroup frozen: take pid (and what runs below it) into the tree as
+ * a child of the root. For processes of the container whose parent is
+ * outside it, e.g. started by `exec -d`: restore makes them init's children. */
+int seize_adopt(struct dump_ctx *ctx, pid_t pid);
 /* Wait for the interrupt stop of every seized thread (after a thaw). */
 int seize_wait_all(struct dump_ctx *ctx);
 void seize_release(struct dump_ctx *ctx);

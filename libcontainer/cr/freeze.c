@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "cgroups/cgroup.h"
 #include "cr/dump-internal.h"
+#include "cr/proc-parse.h"
 
 static bool in_tree(const struct dump_ctx *ctx, pid_t pid)
 {
@@ -41,6 +42,41 @@ static int check_cgroup_members(struct dump_ctx *ctx)
 	return 0;
 }
 
+/* Processes in the container whose parent lives outside it (`exec` makes
+ * them the caller's children) are not below the init; they belong to the
+ * container all the same, as with runc, whose exec'd processes CRIU dumps.
+ * Adopt each one whose parent is not in the cgroup; its own children are
+ * then found by the walk. Only for a container's own pid namespace: there,
+ * restore can make them children of pid 1 and keep their pids. */
+static int adopt_outside_children(struct dump_ctx *ctx)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	int r = cgroup_pids(ctx->o->cgroup, &pids, &n);
+	if (r < 0)
+		return err_wrap(r, "listing the cgroup's processes");
+	for (size_t i = 0; i < n; i++) {
+		struct proc_status st;
+		bool parent_inside = false;
+
+		if (in_tree(ctx, pids[i]))
+			continue;
+		if (proc_parse_status(pids[i], &st) < 0)
+			continue; /* gone; check_cgroup_members decides */
+		for (size_t j = 0; j < n; j++)
+			parent_inside |= pids[j] == st.ppid;
+		bool own_ns = st.ns_levels > 1;
+		proc_status_free(&st);
+		if (parent_inside || !own_ns)
+			continue;
+		log_info("adopting pid %d: its parent is outside the container", pids[i]);
+		r = seize_adopt(ctx, pids[i]);
+		if (r < 0)
+			return err_wrap(r, "adopting pid %d", pids[i]);
+	}
+	return 0;
+}
+
 static int freeze_cgroup(struct dump_ctx *ctx)
 {
 	int r = cgroup_freeze(ctx->o->cgroup);
@@ -49,6 +85,9 @@ static int freeze_cgroup(struct dump_ctx *ctx)
 	ctx->frozen_cgroup = true;
 	log_info("cgroup frozen");
 	r = seize_tree_frozen(ctx);
+	if (r < 0)
+		return r;
+	r = adopt_outside_children(ctx);
 	if (r < 0)
 		return r;
 	r = cgroup_thaw(ctx->o->cgroup);

@@ -299,6 +299,12 @@ static int walk(struct dump_ctx *ctx, seize_fn fn, bool wait)
 
 static int seize_nowait(pid_t tid);
 
+int seize_adopt(struct dump_ctx *ctx, pid_t pid)
+{
+	int r = add_task(ctx, pid, 0);
+	return r < 0 ? r : passes(ctx, seize_nowait, false);
+}
+
 int seize_tree(struct dump_ctx *ctx)
 {
 	return walk(ctx, seize_nowait, true);
