@@ -64,14 +64,6 @@ static int engine_stdio_externals(const char *image_dir, char *keys[3], struct c
 	return 0;
 }
 
-static int engine_write_pid_file(const char *path, pid_t pid)
-{
-	char buf[16];
-	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	int r = write_file_atomic(path, buf, n, 0644);
-	return r < 0 ? err_sys(-r, "writing the pid file %s", path) : 0;
-}
-
 static int engine_exit_code(int status)
 {
 	if (WIFEXITED(status))
@@ -122,7 +114,7 @@ static int engine_restore(int argc, char **argv)
 	for (int i = 0; i < 3; i++)
 		free(keys[i]);
 	if (r >= 0 && pid_file)
-		r = engine_write_pid_file(pid_file, root);
+		r = write_pid_file(pid_file, root);
 	if (r < 0)
 		return cli_error(r);
 	return o.detach ? 0 : engine_exit_code(status);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/error.h"
 #include "base/fd.h"
 
 ssize_t read_full(int fd, void *buf, size_t len)
@@ -129,6 +130,17 @@ static int write_file_renamed(const char *path, const void *buf, size_t len, int
 	if (r < 0)
 		unlink(tmp);
 	return r;
+}
+
+int write_pid_file(const char *path, pid_t pid)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	int r = write_file_atomic(path, buf, n, 0644);
+
+	if (r < 0)
+		return err_sys(-r, "writing pid file %s", path);
+	return 0;
 }
 
 int write_file_atomic(const char *path, const void *buf, size_t len, int mode)

@@ -17,6 +17,8 @@ int write_file(const char *path, const void *buf, size_t len, int mode);
 /* Write a string to an existing file (sysfs, cgroupfs, /proc). */
 int write_string_file(const char *path, const char *s);
 /* Atomic replace: temp file in the same directory, fsync, rename. */
+/* --pid-file: the pid in decimal, replaced atomically; errors name the path. */
+int write_pid_file(const char *path, pid_t pid);
 int write_file_atomic(const char *path, const void *buf, size_t len, int mode);
 /* Same without the fsync: readers never see a partial file, but a crash may
  * lose the new content. For runtime state under /run, which a reboot wipes. */

@@ -18,6 +18,5 @@ int container_hook_state_json(struct container *c, enum container_status s, char
 int container_run_hooks(struct container *c, const struct oci_config *cfg,
 			enum oci_hook_kind kind, enum container_status s);
 /* Write a pid file atomically, as runc does. */
-int container_write_pid_file(const char *path, pid_t pid);
 
 #endif

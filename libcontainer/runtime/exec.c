@@ -262,7 +262,7 @@ int container_exec(struct container *c, const struct container_exec_opts *o, int
 		close(x.console_fd);
 	if (r < 0)
 		return r;
-	if (o->pid_file && (r = container_write_pid_file(o->pid_file, pid)) < 0)
+	if (o->pid_file && (r = write_pid_file(o->pid_file, pid)) < 0)
 		return r;
 	if (o->detach)
 		return 0;

@@ -17,17 +17,6 @@
 #include "runtime/hooks.h"
 #include "runtime/store.h"
 
-int container_write_pid_file(const char *path, pid_t pid)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	int r = write_file_atomic(path, buf, n, 0644);
-
-	if (r < 0)
-		return err_sys(-r, "writing pid file %s", path);
-	return 0;
-}
-
 int container_run_hooks(struct container *c, const struct oci_config *cfg,
 			enum oci_hook_kind kind, enum container_status s)
 {

@@ -252,7 +252,7 @@ static int run(struct rst *s, const char *root)
 		return r;
 	if ((r = engine(s)) < 0)
 		return r;
-	if (s->o->pid_file && (r = container_write_pid_file(s->o->pid_file, s->c->pid)) < 0)
+	if (s->o->pid_file && (r = write_pid_file(s->o->pid_file, s->c->pid)) < 0)
 		return r;
 	log_info("container %s restored, init pid %d", s->c->id, s->c->pid);
 	return 0;

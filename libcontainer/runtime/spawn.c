@@ -388,7 +388,7 @@ int container_create(const char *root, const struct container_create_opts *o,
 	    (r = spawn_children(&s, o)) < 0 ||
 	    (r = create_handshake(&s)) < 0)
 		goto fail;
-	if (o->pid_file && (r = container_write_pid_file(o->pid_file, s.pid)) < 0)
+	if (o->pid_file && (r = write_pid_file(o->pid_file, s.pid)) < 0)
 		goto fail;
 	close(s.sync_fd);
 	*ret = s.c;
