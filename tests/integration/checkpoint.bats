@@ -51,36 +51,6 @@ function init_pid() {
 	__runc state "$1" | jq -r .pid
 }
 
-# runc's pipe trio: in/out/err each a pipe whose both ends we hold.
-function setup_pipes() {
-	local pipe
-	exec {pipe}<> <(:)
-	exec {err_r}</proc/self/fd/$pipe
-	exec {err_w}>/proc/self/fd/$pipe
-	exec {pipe}>&-
-	exec {pipe}<> <(:)
-	exec {out_r}</proc/self/fd/$pipe
-	exec {out_w}>/proc/self/fd/$pipe
-	exec {pipe}>&-
-	exec {pipe}<> <(:)
-	exec {in_r}</proc/self/fd/$pipe
-	exec {in_w}>/proc/self/fd/$pipe
-	exec {pipe}>&-
-}
-
-function check_pipes() {
-	local output stderr
-	echo Ping >&${in_w}
-	exec {in_w}>&- {out_w}>&- {err_w}>&- {in_r}>&-
-	output=$(timeout 10 cat <&${out_r})
-	exec {out_r}>&-
-	stderr=$(timeout 10 cat <&${err_r})
-	exec {err_r}>&-
-	echo "stdout: $output" >&2
-	[[ "$output" == *"ponG Ping"* ]]
-	[ -z "$stderr" ]
-}
-
 @test "checkpoint: --help exits 0 and the options are checked as runc checks them" {
 	runc checkpoint --help
 	[ "$status" -eq 0 ]
@@ -246,7 +216,7 @@ function check_pipes() {
 
 @test "checkpoint and restore with pipes: Ping in, ponG Ping out" {
 	update_config '.process.args = ["sh", "-c", "while read line; do echo ponG $line; done"]'
-	setup_pipes
+	setup_stdio_pipes
 	__runc run -d ck-pipes <&${in_r} >&${out_w} 2>&${err_w}
 	testcontainer ck-pipes running
 

@@ -153,3 +153,36 @@ function start_recvtty() {
 	RECVTTY_PID=$!
 	retry 50 0.1 test -S "$1"
 }
+
+# runc's pipe trio: in/out/err each a pipe whose both ends we hold.
+function setup_stdio_pipes() {
+	local pipe
+	exec {pipe}<> <(:)
+	exec {err_r}</proc/self/fd/$pipe
+	exec {err_w}>/proc/self/fd/$pipe
+	exec {pipe}>&-
+	exec {pipe}<> <(:)
+	exec {out_r}</proc/self/fd/$pipe
+	exec {out_w}>/proc/self/fd/$pipe
+	exec {pipe}>&-
+	exec {pipe}<> <(:)
+	exec {in_r}</proc/self/fd/$pipe
+	exec {in_w}>/proc/self/fd/$pipe
+	exec {pipe}>&-
+}
+
+# "Ping" in, "ponG Ping" out and nothing on stderr (the container runs
+# `while read line; do echo ponG $line; done`); closes the pipes.
+function check_pipes() {
+	local output stderr
+	echo Ping >&${in_w}
+	exec {in_w}>&- {out_w}>&- {err_w}>&- {in_r}>&-
+	output=$(timeout 10 cat <&${out_r})
+	exec {out_r}>&-
+	stderr=$(timeout 10 cat <&${err_r})
+	exec {err_r}>&-
+	echo "stdout: $output" >&2
+	echo "stderr: $stderr" >&2
+	[[ "$output" == *"ponG Ping"* ]]
+	[ -z "$stderr" ]
+}
