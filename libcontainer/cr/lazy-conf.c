@@ -2,13 +2,17 @@
 /*
  * Per-process lazy-migration settings the CLI gives before checkpoint or
  * restore runs (cr.h's options carry only the lazy_pages switch), and the
- * address helpers both sides share.
+ * address and thread-priority helpers both sides share.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "base/error.h"
+#include "base/log.h"
 #include "cr/lazy-conf.h"
 
 struct lazy_conf lazy_conf = { .status_fd = -1 };
@@ -64,6 +68,12 @@ int lazy_timeout(void)
 		return LAZY_DEFAULT_TIMEOUT;
 	v = strtol(s, &end, 10);
 	return *end || v <= 0 || v > 86400 ? LAZY_DEFAULT_TIMEOUT : (int)v;
+}
+
+void lazy_thread_nice(int nice)
+{
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) < 0)
+		log_info("thread priority %d not set: %m", nice);
 }
 
 int lazy_src_configure(const char *addr_port, int status_fd)

@@ -10,16 +10,13 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/error.h"
 #include "base/log.h"
 #include "cr/lazy-handler-internal.h"
 
-#define BULK_NICE 10
 
 void lazy_lock(struct handler *h)
 {
@@ -56,7 +53,7 @@ static void *bulk_main(void *arg)
 	struct pp_hdr hd;
 
 	/* on a busy machine, faults first: the stream takes what CPU is left */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), BULK_NICE);
+	lazy_thread_nice(LAZY_NICE_BULK);
 	for (;;) {
 		int r = pp_recv(h->bulk, &hd, h->bbuf, h->buf_cap);
 		pthread_mutex_lock(&h->mu);

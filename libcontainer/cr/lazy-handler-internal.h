@@ -18,7 +18,7 @@
 
 struct pending {
 	uint64_t id;
-	unsigned long long t;
+	unsigned long long t, t_sent; /* fault read; request written */
 };
 
 struct handler {
@@ -49,6 +49,7 @@ struct handler {
 	struct pending pending[PENDING_MAX];
 	size_t n_pending;
 	uint32_t *lat; /* LAT_MAX fault latencies, us */
+	uint32_t *lat_wire; /* of each: request written -> answer read, us */
 	size_t n_lat;
 	/* stats */
 	uint64_t faults, reqs, pages_urgent, pages_bulk, pages_after_running, pages_zero_wire, bytes;

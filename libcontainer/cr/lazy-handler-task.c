@@ -169,9 +169,12 @@ void lazy_write_stats(struct handler *h, int result)
 {
 	char path[4096], *text = NULL;
 	size_t len;
-	uint32_t p50 = 0, p99 = 0, pmax = 0;
+	uint32_t p50 = 0, p99 = 0, pmax = 0, w50 = 0, w99 = 0;
 
 	if (h->n_lat) {
+		qsort(h->lat_wire, h->n_lat, sizeof(*h->lat_wire), cmp_u32);
+		w50 = h->lat_wire[h->n_lat / 2];
+		w99 = h->lat_wire[(h->n_lat * 99) / 100 < h->n_lat ? (h->n_lat * 99) / 100 : h->n_lat - 1];
 		qsort(h->lat, h->n_lat, sizeof(*h->lat), cmp_u32);
 		p50 = h->lat[h->n_lat / 2];
 		p99 = h->lat[(h->n_lat * 99) / 100 < h->n_lat ? (h->n_lat * 99) / 100 : h->n_lat - 1];
@@ -198,6 +201,9 @@ void lazy_write_stats(struct handler *h, int result)
 	json_gen_kv_int(g, "fault_latency_p50_us", p50);
 	json_gen_kv_int(g, "fault_latency_p99_us", p99);
 	json_gen_kv_int(g, "fault_latency_max_us", pmax);
+	/* the part of it between the request written and the answer read */
+	json_gen_kv_int(g, "fault_wire_p50_us", w50);
+	json_gen_kv_int(g, "fault_wire_p99_us", w99);
 	json_gen_kv_int(g, "tasks", (long long)h->s.n_tasks);
 	json_gen_kv_int(g, "t_start_ns", (long long)h->t_start);
 	json_gen_kv_int(g, "t_running_ns", (long long)h->t_running);

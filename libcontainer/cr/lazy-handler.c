@@ -143,14 +143,23 @@ static int send_req(struct handler *h, pid_t pid, uint64_t addr, uint32_t nr, ui
 	return pp_send(h->urgent, &hd, pl, sizeof(pl), NULL, 0);
 }
 
-static void note_latency(struct handler *h, uint64_t id)
+static uint32_t us_since(unsigned long long t, unsigned long long now)
+{
+	uint64_t us = (now - t) / 1000;
+	return (uint32_t)(us > UINT32_MAX ? UINT32_MAX : us);
+}
+
+/* t_in: when the answer's message was read */
+static void note_latency(struct handler *h, uint64_t id, unsigned long long t_in)
 {
 	for (size_t i = 0; i < h->n_pending; i++) {
 		if (h->pending[i].id != id)
 			continue;
-		uint64_t us = (now_ns() - h->pending[i].t) / 1000;
-		if (h->lat && h->n_lat < LAT_MAX)
-			h->lat[h->n_lat++] = (uint32_t)(us > UINT32_MAX ? UINT32_MAX : us);
+		uint64_t us = us_since(h->pending[i].t, now_ns());
+		if (h->lat && h->n_lat < LAT_MAX) {
+			h->lat_wire[h->n_lat] = us_since(h->pending[i].t_sent, t_in);
+			h->lat[h->n_lat++] = (uint32_t)us;
+		}
 		if (h->n_lat <= 8)
 			log_info("fault %zu answered in %llu us", h->n_lat, (unsigned long long)us);
 		h->pending[i] = h->pending[--h->n_pending];
@@ -238,7 +247,7 @@ int lazy_fault(struct handler *h, size_t idx, uint64_t addr)
 	if (r < 0)
 		return r;
 	if (h->n_pending < PENDING_MAX)
-		h->pending[h->n_pending++] = (struct pending){ id, t_fault };
+		h->pending[h->n_pending++] = (struct pending){ id, t_fault, now_ns() };
 	return 0;
 }
 
@@ -308,6 +317,7 @@ int lazy_fetch_sync(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, in
 /* A PAGES message: header already read, payload in buf. */
 static int on_pages(struct handler *h, const struct pp_hdr *hd, const uint8_t *buf, bool bulk)
 {
+	unsigned long long t_in = now_ns();
 	struct pp_pages p;
 	int r = pp_pages_decode(buf, hd->len, hd->flags, &p);
 
@@ -334,7 +344,7 @@ static int on_pages(struct handler *h, const struct pp_hdr *hd, const uint8_t *b
 	}
 	if (!bulk) {
 		r = lazy_apply(h, (pid_t)hd->pid, p.addr, p.nr_pages, data);
-		note_latency(h, hd->id); /* the copy woke the task */
+		note_latency(h, hd->id, t_in); /* the copy woke the task */
 		return r;
 	}
 	/* the stream goes in pieces, letting faults in between */
@@ -568,6 +578,7 @@ static void handler_free(struct handler *h)
 	free(h->buf);
 	free(h->bbuf);
 	free(h->lat);
+	free(h->lat_wire);
 	if (h->bulk_efd >= 0)
 		close(h->bulk_efd);
 }
@@ -585,13 +596,16 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 	if (write_string_file("/proc/self/oom_score_adj", "-1000") < 0)
 		log_info("not shielded from the OOM killer (lowering oom_score_adj needs "
 			 "CAP_SYS_RESOURCE); the watchdog stays");
+	/* before the stream's thread exists: it sets its own */
+	lazy_thread_nice(LAZY_NICE_URGENT);
 	h.t_start = now_ns();
 	h.buf_cap = PP_PAGES_SIZE + (size_t)PP_MAX_PAGES * 4096 + PP_MAX_ERROR_TEXT;
 	h.buf = malloc(h.buf_cap);
 	h.lat = malloc(LAT_MAX * sizeof(*h.lat));
+	h.lat_wire = malloc(LAT_MAX * sizeof(*h.lat_wire));
 	h.bbuf = malloc(h.buf_cap);
 	h.bulk_efd = eventfd(0, EFD_CLOEXEC);
-	if (!h.buf || !h.lat || !h.bbuf || h.bulk_efd < 0)
+	if (!h.buf || !h.lat || !h.lat_wire || !h.bbuf || h.bulk_efd < 0)
 		r = -ENOMEM;
 	else if ((r = pp_secret_load(o->image_dir, h.secret)) >= 0 &&
 		 getrandom(h.session, sizeof(h.session), 0) != sizeof(h.session))

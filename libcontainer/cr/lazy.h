@@ -23,6 +23,13 @@ const char *lazy_dial_addr(const char *addr);
 /* Seconds to wait for a peer (SKUA_LAZY_TIMEOUT, else the default). */
 int lazy_timeout(void);
 
+/* Thread priorities: the threads that answer faults run ahead of the
+ * restored tasks and of the streams, which take what CPU is left. */
+#define LAZY_NICE_URGENT (-10)
+#define LAZY_NICE_BULK 10
+/* Sets the calling thread's nice value (best effort: logged if refused). */
+void lazy_thread_nice(int nice);
+
 /* Source (checkpoint --lazy-pages --page-server A:P [--status-fd N]). */
 int lazy_src_configure(const char *addr_port, int status_fd);
 bool lazy_src_configured(void);

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -139,7 +138,14 @@ static int serve_req(struct server *s, const struct pp_hdr *h, const uint8_t *pl
 			nr = want;
 		s->req_served++;
 		s->pages_urgent += nr;
-		return send_range(s, s->urgent, h->id, t->pid, q.addr, nr, buf, NULL);
+		/* the asked pages alone first: the faulting task waits for them
+		 * only, not for the prefetch behind them */
+		uint64_t asked = q.nr_pages < nr ? q.nr_pages : nr;
+		r = send_range(s, s->urgent, h->id, t->pid, q.addr, asked, buf, NULL);
+		if (r < 0 || asked == nr)
+			return r;
+		return send_range(s, s->urgent, h->id, t->pid, q.addr + asked * PP_PAGE_SIZE, nr - asked,
+				  buf, NULL);
 	}
 	/* not dumped: the destination maps zeros */
 	struct pp_pages p = { .addr = q.addr, .nr_pages = q.nr_pages };
@@ -164,6 +170,7 @@ static void *urgent_thread(void *arg)
 	struct pp_hdr h;
 	int r = buf ? 0 : -ENOMEM;
 
+	lazy_thread_nice(LAZY_NICE_URGENT);
 	while (r >= 0) {
 		r = pp_recv(s->urgent, &h, pl, sizeof(pl));
 		if (r < 0)
@@ -219,7 +226,7 @@ static void *bulk_thread(void *arg)
 	int r = buf ? 0 : -ENOMEM;
 
 	/* fault answers first: the stream takes what CPU is left */
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+	lazy_thread_nice(LAZY_NICE_BULK);
 
 	for (size_t i = 0; i < s->n_tasks && r >= 0; i++) {
 		struct src_task *t = &s->tasks[i];

@@ -15,7 +15,8 @@
 #   background   pages streamed / (all in - tree running), GB/s
 # and, measured in the same run by build/workloads/lazyraw: TCP bulk rate and
 # 32 B -> 4 KiB round trip over the veth and over loopback, UFFDIO_COPY rate
-# into fresh pages and the cost of one single-page copy. The table goes to
+# into fresh pages and the cost of one single-page copy. BENCH_LAZY_KEEP=DIR
+# keeps each size's dump, restore and lazy logs and stats in DIR/SIZE. The table goes to
 # stdout and build/bench/lazy-table.md, the plot to docs/lazy-bench.png.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -136,6 +137,9 @@ migrate() {
 		"$bg" "$(bench_ratio "$bg" "$VETH_GBPS")" "$(bench_ratio "$p50" "$VETH_RTT50")"
 	echo "$mib $(ms "$t0" "$t_run") $(ms "$t0" "$t_end") $bg $p50 $p99" >>"$BENCH_DIR/plot.dat"
 	"$SKUA" --root $ROOT_D delete -f $id_d >/dev/null 2>&1
+	if [ -n "${BENCH_LAZY_KEEP:-}" ]; then
+		mkdir -p "$BENCH_LAZY_KEEP/$mib" && cp "$d"/work/*.log "$d"/rwork/*.log "$d"/rwork/stats-* "$d"/work/stats-* "$BENCH_LAZY_KEEP/$mib/" 2>/dev/null
+	fi
 	rm -rf "$d"
 }
 
