@@ -48,6 +48,8 @@ static void usage(FILE *f, const struct opt *opts)
 
 int main(int argc, char **argv)
 {
+	/* the work-dir logs count from here: what comes before a log opens */
+	log_clock_start();
 	struct global_opts g = { .root = "/run/skua", .log_format = "text" };
 	bool version = false;
 	const struct opt opts[] = {

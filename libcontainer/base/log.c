@@ -38,6 +38,11 @@ int log_open(const char *path, int json, int debug)
 	return 0;
 }
 
+void log_clock_start(void)
+{
+	step_t0 = now_ns();
+}
+
 int log_step_open(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -46,7 +51,10 @@ int log_step_open(const char *path)
 	if (step_fd >= 0)
 		close(step_fd);
 	step_fd = fd;
-	step_t0 = now_ns();
+	/* one clock per process: a log reopened (the engine's steps between
+	 * the runtime's) goes on counting from the first open */
+	if (!step_t0)
+		step_t0 = now_ns();
 	return 0;
 }
 
@@ -88,6 +96,14 @@ static void write_json_line(int fd, enum log_level lvl, const char *msg)
 		(void)!write(fd, line, n);
 	}
 	yajl_gen_free(g);
+}
+
+void log_wallclock(const char *what)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	log_info("%s at %lld.%06ld (wall clock)", what, (long long)ts.tv_sec, ts.tv_nsec / 1000);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

@@ -17,12 +17,18 @@ int log_open(const char *path, int json, int debug);
  * (never O_EXCL: Podman pre-creates it). Closing it with log_step_close(). */
 int log_step_open(const char *path);
 void log_step_close(void);
+/* Step log times count from this call (else from the first open). */
+void log_clock_start(void);
 
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+/* "WHAT at SECONDS.MICROS (wall clock)": a moment another process's log
+ * can be compared with (a migration's freeze and its restore's end). */
+void log_wallclock(const char *what);
 
 /* Monotonic time in nanoseconds, for step timings and stats. */
 unsigned long long now_ns(void);

@@ -77,6 +77,18 @@ static int save_tmpfs(struct ckpt *k)
 	for (size_t i = 0; mnts[i]; i++) {
 		_cleanup_free_ char *path = NULL;
 		char name[64];
+		struct stat st;
+		bool empty;
+
+		if ((r = ckpt_tmpfs_is_empty(k->c->pid, mnts[i], &st, &empty)) < 0)
+			return r;
+		if (empty) {
+			log_info("the tmpfs at %s is empty: its mode and owner only", mnts[i]);
+			if ((r = ckpt_meta_add_empty_tmpfs(&k->meta, mnts[i], st.st_mode, st.st_uid,
+							   st.st_gid)) < 0)
+				return r;
+			continue;
+		}
 
 		snprintf(name, sizeof(name), "tmpfs-%zu.tar", i);
 		if (asprintf(&path, "%s/%s", k->o->image_dir, name) < 0)
@@ -193,6 +205,7 @@ static int run(struct ckpt *k)
 		return err_wrap(r, "recording the init's stdio");
 	if (!k->was_paused && (r = cgroup_freeze(k->cg)) < 0)
 		return err_wrap(r, "freezing container %s", k->c->id);
+	log_wallclock("container frozen");
 	if ((r = save_extras(k)) < 0)
 		return err_wrap(r, "saving the container's state");
 	if ((r = dump(k)) < 0)

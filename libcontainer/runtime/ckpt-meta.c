@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,14 +133,27 @@ int ckpt_meta_add_tmpfs(struct ckpt_meta *m, const char *dest, const char *archi
 	if (!n)
 		return -ENOMEM;
 	m->tmpfs = n;
-	n[m->n_tmpfs].dest = strdup(dest);
-	n[m->n_tmpfs].archive = strdup(archive);
-	if (!n[m->n_tmpfs].dest || !n[m->n_tmpfs].archive) {
+	n[m->n_tmpfs] = (struct ckpt_tmpfs){ .dest = strdup(dest), .archive = archive ? strdup(archive) : NULL };
+	if (!n[m->n_tmpfs].dest || (archive && !n[m->n_tmpfs].archive)) {
 		free(n[m->n_tmpfs].dest);
 		free(n[m->n_tmpfs].archive);
 		return -ENOMEM;
 	}
 	m->n_tmpfs++;
+	return 0;
+}
+
+int ckpt_meta_add_empty_tmpfs(struct ckpt_meta *m, const char *dest, unsigned int mode, unsigned int uid,
+			      unsigned int gid)
+{
+	int r = ckpt_meta_add_tmpfs(m, dest, NULL);
+
+	if (r < 0)
+		return r;
+	struct ckpt_tmpfs *t = &m->tmpfs[m->n_tmpfs - 1];
+	t->mode = mode & 07777;
+	t->uid = uid;
+	t->gid = gid;
 	return 0;
 }
 
@@ -164,7 +178,14 @@ int ckpt_meta_write(const char *dir, const struct ckpt_meta *m)
 	for (size_t i = 0; i < m->n_tmpfs; i++) {
 		yajl_gen_map_open(g);
 		json_gen_kv_str(g, "destination", m->tmpfs[i].dest);
-		json_gen_kv_str(g, "archive", m->tmpfs[i].archive);
+		if (m->tmpfs[i].archive) {
+			json_gen_kv_str(g, "archive", m->tmpfs[i].archive);
+		} else {
+			json_gen_kv_bool(g, "empty", true);
+			json_gen_kv_int(g, "mode", m->tmpfs[i].mode);
+			json_gen_kv_int(g, "uid", m->tmpfs[i].uid);
+			json_gen_kv_int(g, "gid", m->tmpfs[i].gid);
+		}
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -205,6 +226,21 @@ static int read_tmpfs(yajl_val v, struct ckpt_meta *m)
 		const char *dest = NULL, *archive = NULL;
 		yajl_val e = a->u.array.values[i];
 
+		yajl_val empty = json_get(e, "empty");
+
+		if (empty && YAJL_IS_TRUE(empty)) {
+			int64_t mode, uid, gid;
+			if (json_get_str(e, "destination", "tmpfs.destination", &dest) < 0 || dest[0] != '/' ||
+			    json_get_int(e, "mode", "tmpfs.mode", &mode) < 0 || mode < 0 || mode > 07777 ||
+			    json_get_int(e, "uid", "tmpfs.uid", &uid) < 0 || uid < 0 || uid > UINT32_MAX ||
+			    json_get_int(e, "gid", "tmpfs.gid", &gid) < 0 || gid < 0 || gid > UINT32_MAX)
+				return err_set(EINVAL, "%s: tmpfs[%zu]: bad destination, mode or owner of an "
+						       "empty tmpfs", CKPT_META, i);
+			if ((r = ckpt_meta_add_empty_tmpfs(m, dest, (unsigned)mode, (unsigned)uid,
+							   (unsigned)gid)) < 0)
+				return r;
+			continue;
+		}
 		if (json_get_str(e, "destination", "tmpfs.destination", &dest) < 0 ||
 		    json_get_str(e, "archive", "tmpfs.archive", &archive) < 0 || dest[0] != '/' ||
 		    !safe_archive_name(archive))

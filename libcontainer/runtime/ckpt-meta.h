@@ -18,7 +18,9 @@
 
 struct ckpt_tmpfs {
 	char *dest;    /* mount point inside the container */
-	char *archive; /* file name in the image dir */
+	char *archive; /* file name in the image dir; NULL: it was empty */
+	/* an empty one: its root's mode and owner (host ids), no archive */
+	unsigned int mode, uid, gid;
 };
 
 struct ckpt_meta {
@@ -41,6 +43,9 @@ int ckpt_descriptors_read(const char *dir, char *ret[3]);
 void ckpt_descriptors_free(char *d[3]);
 
 int ckpt_meta_add_tmpfs(struct ckpt_meta *m, const char *dest, const char *archive);
+/* A tmpfs that held nothing: its root's mode and owner stand for the archive. */
+int ckpt_meta_add_empty_tmpfs(struct ckpt_meta *m, const char *dest, unsigned int mode, unsigned int uid,
+			      unsigned int gid);
 int ckpt_meta_write(const char *dir, const struct ckpt_meta *m);
 int ckpt_meta_read(const char *dir, struct ckpt_meta *ret);
 void ckpt_meta_free(struct ckpt_meta *m);

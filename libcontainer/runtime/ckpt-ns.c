@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <grp.h>
@@ -279,24 +281,90 @@ int ckpt_tmpfs_save(pid_t pid, const char *dest, const char *archive)
 	return r < 0 ? err_wrap(r, "archiving the tmpfs at %s", dest) : 0;
 }
 
-int ckpt_tmpfs_restore(pid_t pid, const char *dest, const char *archive)
+int ckpt_tmpfs_is_empty(pid_t pid, const char *dest, struct stat *ret, bool *empty)
 {
 	_cleanup_free_ char *dir = NULL;
-	struct stat st;
+	bool own;
+	int r;
+
+	*empty = false;
+	if ((r = ckpt_own_ns(pid, "user", &own)) < 0 || own)
+		return r;
+	if ((r = root_path(pid, dest, &dir)) < 0)
+		return r;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(errno, "opening the tmpfs at %s", dest);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return err_sys(errno, "reading the tmpfs at %s", dest);
+	}
+	struct dirent *e;
+	bool any = false;
+	errno = 0;
+	while (!any && (e = readdir(d)))
+		any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	r = errno && !any ? err_sys(errno, "reading the tmpfs at %s", dest) : 0;
+	if (r >= 0 && fstat(dirfd(d), ret) < 0)
+		r = err_sys(errno, "stat of the tmpfs at %s", dest);
+	closedir(d);
+	*empty = r >= 0 && !any;
+	return r;
+}
+
+/* The new container's tmpfs at dest, opened only if it is one. */
+static int open_new_tmpfs(pid_t pid, const char *dest)
+{
+	_cleanup_free_ char *dir = NULL;
+	struct statfs sf;
 	int r = root_path(pid, dest, &dir);
 
 	if (r < 0)
 		return r;
-	struct statfs sf;
-
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return err_set(ENOENT, "the tmpfs %s of the checkpoint has no directory in the "
 				       "restored container", dest);
 	/* only into a fresh tmpfs of the new container: never through a
 	 * symlink onto some other filesystem */
-	if (statfs(dir, &sf) < 0 || sf.f_type != TMPFS_MAGIC)
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != TMPFS_MAGIC) {
+		close(fd);
 		return err_set(ENOTDIR, "%s in the restored container is not a tmpfs: its checkpointed "
 				       "contents are not unpacked there", dest);
+	}
+	return fd;
+}
+
+int ckpt_tmpfs_restore_empty(pid_t pid, const char *dest, unsigned int mode, unsigned int uid, unsigned int gid)
+{
+	_cleanup_close_ int fd = open_new_tmpfs(pid, dest);
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return err_sys(errno, "stat of the tmpfs at %s", dest);
+	if ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0)
+		return err_sys(errno, "giving the tmpfs at %s its owner %u:%u", dest, uid, gid);
+	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
+		return err_sys(errno, "giving the tmpfs at %s its mode %o", dest, mode);
+	return 0;
+}
+
+int ckpt_tmpfs_restore(pid_t pid, const char *dest, const char *archive)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int fd = open_new_tmpfs(pid, dest);
+	struct stat st;
+	int r;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return err_sys(errno, "stat of the tmpfs at %s", dest);
+	if ((r = root_path(pid, dest, &dir)) < 0)
+		return r;
 	/* an empty tmpfs whose root the new one already matches */
 	if (ckpt_tar_only_root(archive, &st))
 		return 0;

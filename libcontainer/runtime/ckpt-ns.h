@@ -8,6 +8,7 @@
 #define SKUA_RUNTIME_CKPT_NS_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Run argv (PATH search in the usual system dirs), in the net namespace of
@@ -26,6 +27,14 @@ int ckpt_hostname_set(pid_t pid, const char *name);
 int ckpt_tmpfs_list(pid_t pid, char ***ret);
 int ckpt_tmpfs_save(pid_t pid, const char *dest, const char *archive);
 int ckpt_tmpfs_restore(pid_t pid, const char *dest, const char *archive);
+/* Is the tmpfs at dest empty (then *ret holds its root's stat)? A container
+ * with its own user namespace always answers no: tar records its ids as
+ * that namespace sees them. An empty one needs no tar (a fork and exec
+ * while the container is frozen) on either side. */
+int ckpt_tmpfs_is_empty(pid_t pid, const char *dest, struct stat *ret, bool *empty);
+/* Into the new container's fresh tmpfs at dest: the mode and owner the
+ * empty one had. */
+int ckpt_tmpfs_restore_empty(pid_t pid, const char *dest, unsigned int mode, unsigned int uid, unsigned int gid);
 
 /* Loopback: lo's flags and addresses to a file in the form of `ip -j addr
  * show dev lo` (ckpt-net.c); back: link up, addresses (ip, only for the

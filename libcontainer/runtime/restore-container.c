@@ -158,6 +158,13 @@ static int restore_extras(struct rst *s)
 	for (size_t i = 0; i < s->meta.n_tmpfs; i++) {
 		_cleanup_free_ char *path = NULL;
 		const struct ckpt_tmpfs *t = &s->meta.tmpfs[i];
+		if (!t->archive) {
+			log_info("the tmpfs at %s was empty: mode %o, owner %u:%u", t->dest, t->mode, t->uid,
+				 t->gid);
+			if ((r = ckpt_tmpfs_restore_empty(pid, t->dest, t->mode, t->uid, t->gid)) < 0)
+				return r;
+			continue;
+		}
 		if (asprintf(&path, "%s/%s", s->o->image_dir, t->archive) < 0)
 			return -ENOMEM;
 		log_info("restoring the tmpfs at %s from %s", t->dest, t->archive);
@@ -255,6 +262,7 @@ static int run(struct rst *s, const char *root)
 	if (s->o->pid_file && (r = write_pid_file(s->o->pid_file, s->c->pid)) < 0)
 		return r;
 	log_info("container %s restored, init pid %d", s->c->id, s->c->pid);
+	log_wallclock("container running");
 	return 0;
 }
 

@@ -4,9 +4,13 @@
 # "hosts" on one machine, each with its own --root), for memhog containers of
 # 64 MiB, 1 GiB and 4 GiB (sizes that do not fit in available memory are
 # skipped; BENCH_LAZY_SIZES overrides, in MiB). Per size:
-#   downtime     checkpoint started -> restore -d returned (the container runs
-#                at the destination): an upper bound of frozen-to-running
-#   ready        checkpoint started -> the page server's \0 on --status-fd
+#   downtime     the source container frozen -> the destination container
+#                running, from the wall-clock marks in dump.log ("container
+#                frozen at") and restore.log ("container running at")
+#   bound        checkpoint started -> restore -d returned, as a caller sees
+#                it (process starts and the harness included)
+#   ready        the checkpoint's main() -> its page server listening (and
+#                the \0 on --status-fd), from dump.log
 #   total        checkpoint started -> the checkpoint exited (every page is
 #                at the destination, the source destroyed)
 #   fault p50/p99  from the destination's stats-lazy: memhog is told to
@@ -88,6 +92,7 @@ raw_rates() {
 	wait "$RAW_PID" 2>/dev/null
 	RAW_PID=
 	read -r _ COPY_GBPS _ PAGE_COPY_US < <("$WL/lazyraw" uffd 1024)
+	RTT_COPY=$(awk "BEGIN { printf \"%.1f\", $VETH_RTT50 + $PAGE_COPY_US }")
 }
 
 # migrate MIB: one lazy migration; prints a table row, appends to the plot data.
@@ -103,19 +108,23 @@ migrate() {
 	for ((i = 0; i < 600; i++)); do grep -q ready "$d/src.out" && break; sleep 0.1; done
 	grep -q ready "$d/src.out" || { echo "memhog $mib did not start" >&2; return 1; }
 
-	local st t0 t_ready t_run t_end
+	local st t0 t_run t_end waiter
 	exec {st}<> <(:)
+	# The destination's orchestrator waits in the destination "host" for the
+	# source's \0 and then starts the restore: what follows the \0 is one
+	# exec, as a caller waiting there would do. read -d '' stops at a NUL:
+	# the \0 alone gives an empty line and status 0.
+	in_d bash -c 'IFS= read -r -d "" -t 60 -u 3 nul && [ -z "$nul" ] || { echo "no page server" >&2; exit 3; }
+		exec "$@"' waiter "$SKUA" --root $ROOT_D restore -d --lazy-pages --bundle "$d/bundle" --image-path "$d/img" \
+		--work-path "$d/rwork" $id_d 3<&$st </dev/null >"$d/dst.out" 2>&1 &
+	waiter=$!
 	t0=$(now_us)
 	nsenter --net=/run/netns/$NS_S -- "$SKUA" --root $ROOT_S checkpoint --lazy-pages --page-server $IP_S:$PORT --status-fd $st \
 		--image-path "$d/img" --work-path "$d/work" $id_s >"$d/cpt.out" 2>&1 &
 	CPT_PID=$!
-	# bash's read drops NUL bytes: count the byte with od
-	[ "$(timeout 60 dd if=/proc/self/fd/$st bs=1 count=1 2>/dev/null | od -An -tx1 | tr -d ' ')" = 00 ] ||
-		{ exec {st}>&-; echo "no page server for $mib MiB" >&2; cat "$d/cpt.out" "$d/work/dump.log" >&2; return 1; }
-	t_ready=$(now_us)
 	exec {st}>&-
-	(cd "$d/bundle" && in_d "$SKUA" --root $ROOT_D restore -d --lazy-pages --image-path "$d/img" \
-		--work-path "$d/rwork" $id_d </dev/null >"$d/dst.out" 2>&1) || { cat "$d/rwork/restore.log" >&2; return 1; }
+	wait $waiter || { echo "no lazy restore for $mib MiB" >&2; cat "$d/dst.out" "$d/cpt.out" "$d/work/dump.log" \
+		"$d/rwork/restore.log" >&2; return 1; }
 	t_run=$(now_us)
 	"$SKUA" --root $ROOT_D kill $id_d USR1
 	wait "$CPT_PID"
@@ -125,6 +134,12 @@ migrate() {
 	for ((i = 0; i < 600; i++)); do grep -q -e PASS -e FAIL "$d/dst.out" && break; sleep 0.1; done
 	[ $rc -eq 0 ] && grep -q PASS "$d/dst.out" || { echo "migration of $mib MiB failed" >&2; cat "$d/dst.out" >&2; return 1; }
 
+	local t_frozen t_running down ready
+	# ready: the checkpoint's start (its log counts from main) -> listening
+	ready=$(sed -n 's/^(\([0-9.]*\)) page server listening.*/\1/p' "$d/work/dump.log" | awk '{ printf "%.1f", $1 * 1000 }')
+	t_frozen=$(sed -n 's/.*container frozen at \([0-9.]*\) (wall clock).*/\1/p' "$d/work/dump.log")
+	t_running=$(sed -n 's/.*container running at \([0-9.]*\) (wall clock).*/\1/p' "$d/rwork/restore.log")
+	down=$(awk "BEGIN { if (\"$t_frozen\" != \"\" && \"$t_running\" != \"\") printf \"%.1f\", ($t_running - $t_frozen) * 1000; else print \"n/a\" }")
 	local s="$d/rwork/stats-lazy" p50 p99 faults bulk span bg
 	p50=$(jq .fault_latency_p50_us "$s")
 	p99=$(jq .fault_latency_p99_us "$s")
@@ -132,10 +147,10 @@ migrate() {
 	bulk=$(jq .pages_bulk "$s")
 	span=$(jq .running_to_done_us "$s")
 	bg=$(awk "BEGIN { if ($span > 0) printf \"%.2f\", $bulk * 4096 / ($span * 1000); else print \"n/a\" }")
-	printf '| %5s MiB | %8s | %8s | %9s | %7s | %6s / %6s | %6s | %s | %s |\n' "$mib" \
-		"$(ms "$t0" "$t_ready")" "$(ms "$t0" "$t_run")" "$(ms "$t0" "$t_end")" "$faults" "$p50" "$p99" \
-		"$bg" "$(bench_ratio "$bg" "$VETH_GBPS")" "$(bench_ratio "$p50" "$VETH_RTT50")"
-	echo "$mib $(ms "$t0" "$t_run") $(ms "$t0" "$t_end") $bg $p50 $p99" >>"$BENCH_DIR/plot.dat"
+	printf '| %5s MiB | %8s | %8s | %8s | %9s | %7s | %6s / %6s | %6s | %s | %s |\n' "$mib" \
+		"$ready" "$down" "$(ms "$t0" "$t_run")" "$(ms "$t0" "$t_end")" "$faults" "$p50" "$p99" \
+		"$bg" "$(bench_ratio "$bg" "$VETH_GBPS")" "$(bench_ratio "$p50" "$RTT_COPY")"
+	echo "$mib $down $(ms "$t0" "$t_end") $bg $p50 $p99 $(ms "$t0" "$t_run")" >>"$BENCH_DIR/plot.dat"
 	"$SKUA" --root $ROOT_D delete -f $id_d >/dev/null 2>&1
 	if [ -n "${BENCH_LAZY_KEEP:-}" ]; then
 		mkdir -p "$BENCH_LAZY_KEEP/$mib" && cp "$d"/work/*.log "$d"/rwork/*.log "$d"/rwork/stats-* "$d"/work/stats-* "$BENCH_LAZY_KEEP/$mib/" 2>/dev/null
@@ -157,7 +172,7 @@ set logscale y
 set ylabel "ms"
 set key top left
 set title "downtime and total migration time"
-plot "$BENCH_DIR/plot.dat" using 2:xtic(sprintf("%d MiB", \$1)) title "downtime (ckpt start -> dst running)", \
+plot "$BENCH_DIR/plot.dat" using 2:xtic(sprintf("%d MiB", \$1)) title "downtime (source frozen -> destination running)", \
      "" using 3 title "total (every page delivered)"
 set ylabel "us"
 set title "fault latency while the stream runs"
@@ -174,8 +189,8 @@ raw_rates
 echo "raw, same run: TCP over veth ${VETH_GBPS} GB/s, round trip 32 B->4 KiB p50 ${VETH_RTT50} us (p99 ${VETH_RTT99});" \
 	"loopback ${LO_GBPS} GB/s, p50 ${LO_RTT50} us; UFFDIO_COPY ${COPY_GBPS} GB/s in 4 MiB calls, ${PAGE_COPY_US} us per single page"
 {
-	echo "| size | ready ms | downtime ms | total ms | faults | fault p50 / p99 us | bg GB/s | bg / veth TCP | p50 / veth RTT |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	echo "| size | ready ms | downtime ms | bound ms | total ms | faults | fault p50 / p99 us | bg GB/s | bg / veth TCP | p50 / (RTT + copy) |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	rc=0
 	for mib in $SIZES; do
 		need=$((mib * 3 + 1024))

@@ -474,3 +474,37 @@ function init_pid() {
 		[ "$status" -eq 0 ]
 	done
 }
+
+@test "checkpoint and restore: an empty tmpfs needs no archive and keeps its mode" {
+	update_config '.mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]}]
+		| .process.args = ["sh", "-c", "echo x > /dev/shm/full; chmod 0710 /tmp; while true; do usleep 50000; done"]'
+	run_detached ck-etmp
+	retry 50 0.1 test -f "/proc/$(init_pid ck-etmp)/root/dev/shm/full"
+	retry 50 0.1 sh -c "[ \$(stat -c %a /proc/$(init_pid ck-etmp)/root/tmp) = 710 ]"
+
+	checkpoint ck-etmp
+	show_logs
+	[ "$status" -eq 0 ]
+	# the empty one is recorded by mode and owner; the other still by tar
+	jq -e '.tmpfs[] | select(.destination == "/tmp") | .empty == true and .mode == 456 and (has("archive") | not)' \
+		"$IMG/container.json"
+	jq -e '.tmpfs[] | select(.destination == "/dev/shm") | .archive' "$IMG/container.json"
+
+	restore_detached ck-etmp
+	show_logs
+	testcontainer ck-etmp running
+	pid=$(init_pid ck-etmp)
+	[ "$(stat -c %a "/proc/$pid/root/tmp")" = 710 ]
+	[ "$(stat -f -c %T "/proc/$pid/root/tmp")" = tmpfs ]
+	[ -z "$(ls -A "/proc/$pid/root/tmp")" ]
+	[ "$(cat "/proc/$pid/root/dev/shm/full")" = x ]
+
+	# a container.json that claims an empty tmpfs with a bad mode is refused by name
+	runc delete -f ck-etmp
+	jq '(.tmpfs[] | select(.destination == "/tmp")).mode = 99999' "$IMG/container.json" >"$IMG/c.json"
+	mv "$IMG/c.json" "$IMG/container.json"
+	: >"$OUT"
+	run restore_detached ck-etmp
+	[ "$status" -ne 0 ]
+	grep "empty tmpfs" "$OUT"
+}

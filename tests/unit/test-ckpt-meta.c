@@ -64,6 +64,7 @@ static void test_meta(void)
 
 	is_int(ckpt_meta_add_tmpfs(&m, "/tmp", "tmpfs-0.tar"), 0, "add a tmpfs");
 	is_int(ckpt_meta_add_tmpfs(&m, "/dev/shm", "tmpfs-1.tar"), 0, "add another");
+	is_int(ckpt_meta_add_empty_tmpfs(&m, "/run", 041777, 5, 6), 0, "add an empty one");
 	is_int(ckpt_meta_write(dir, &m), 0, "write container.json");
 	is_int(ckpt_meta_read(dir, &back), 0, "read it back");
 	is_str(back.id, "ck-a", "id");
@@ -71,9 +72,12 @@ static void test_meta(void)
 	is_str(back.net_file, "netns-addr.json", "net file");
 	ok(back.paused, "paused");
 	ok(back.stdio_tty[0] && !back.stdio_tty[1] && back.stdio_tty[2], "stdioTty round trips");
-	is_int(back.n_tmpfs, 2, "two tmpfs");
+	is_int(back.n_tmpfs, 3, "three tmpfs");
 	is_str(back.tmpfs[1].dest, "/dev/shm", "tmpfs dest");
 	is_str(back.tmpfs[1].archive, "tmpfs-1.tar", "tmpfs archive");
+	ok(back.n_tmpfs == 3 && !back.tmpfs[2].archive && back.tmpfs[2].mode == 01777 &&
+		   back.tmpfs[2].uid == 5 && back.tmpfs[2].gid == 6,
+	   "an empty tmpfs: no archive, its mode (permission bits only) and owner");
 	ckpt_meta_free(&back);
 	for (size_t i = 0; i < m.n_tmpfs; i++) {
 		free(m.tmpfs[i].dest);
@@ -90,6 +94,10 @@ static void test_meta(void)
 	put(CKPT_META, "{\"tmpfs\":[{\"destination\":\"/tmp\",\"archive\":\"../../etc/x\"}]}");
 	ok(ckpt_meta_read(dir, &back) < 0, "an archive outside the image dir is refused: %s",
 	   err_msg());
+	put(CKPT_META, "{\"tmpfs\":[{\"destination\":\"/tmp\",\"empty\":true,\"mode\":70000,\"uid\":0,\"gid\":0}]}");
+	ok(ckpt_meta_read(dir, &back) < 0, "an empty tmpfs with a mode beyond 07777 is refused: %s", err_msg());
+	put(CKPT_META, "{\"tmpfs\":[{\"destination\":\"/tmp\",\"empty\":true,\"mode\":511}]}");
+	ok(ckpt_meta_read(dir, &back) < 0, "an empty tmpfs without an owner is refused");
 	put(CKPT_META, "{\"netFile\":\"/etc/passwd\"}");
 	ok(ckpt_meta_read(dir, &back) < 0, "a net file outside the image dir is refused");
 	put(CKPT_META, "{\"tmpfs\":[{\"destination\":\"tmp\",\"archive\":\"a.tar\"}]}");
@@ -157,6 +165,22 @@ static void test_host_helpers(void)
 	if (statfs(dir, &sf) == 0 && sf.f_type != TMPFS_MAGIC)
 		ok(ckpt_tmpfs_restore(getpid(), src, arc) == -ENOTDIR,
 		   "not into a directory that is no tmpfs: %s", err_msg());
+
+	/* an empty tmpfs: noticed, and its mode put back without tar */
+	char e[256];
+	bool empty = true;
+	snprintf(e, sizeof(e), "/dev/shm/test-ckpt-empty.XXXXXX");
+	ok(mkdtemp(e) != NULL && chmod(e, 0750) == 0, "an empty dir in /dev/shm");
+	is_int(ckpt_tmpfs_is_empty(getpid(), dst, &st, &empty), 0, "look at a full one");
+	ok(!empty, "it is not empty");
+	is_int(ckpt_tmpfs_is_empty(getpid(), e, &st, &empty), 0, "look at the empty one");
+	ok(empty && (st.st_mode & 07777) == 0750, "empty, with its mode");
+	is_int(ckpt_tmpfs_restore_empty(getpid(), e, 01733, getuid(), getgid()), 0, "give it another mode");
+	ok(stat(e, &st) == 0 && (st.st_mode & 07777) == 01733, "the mode is set: %o", st.st_mode & 07777);
+	if (statfs(dir, &sf) == 0 && sf.f_type != TMPFS_MAGIC)
+		ok(ckpt_tmpfs_restore_empty(getpid(), src, 0700, 0, 0) == -ENOTDIR,
+		   "never onto a directory that is no tmpfs: %s", err_msg());
+	rmdir(e);
 	const char *rm[] = { "rm", "-rf", dst, NULL };
 	ckpt_run(rm, 0, NULL);
 }
