@@ -300,9 +300,12 @@ function lazy_checkpoint_src() {
 
 @test "lazy: children forked while pages still come get their own userfaultfd; the shell goes on" {
 	export SKUA_LAZY_BULK_MBPS=1
-	# 2 MB in the shell's heap: at 1 MiB/s the stream lasts while it forks
+	# 4 MB in the shell's heap, left alone until /tmp/touch appears: at
+	# 1 MiB/s the stream lasts seconds, and the loop forks a subshell every
+	# 100 ms meanwhile (a loop touching the string would fault it all in
+	# within milliseconds, and the transfer could end before any fork)
 	update_config '.root.readonly = false | .process.args = ["sh", "-c",
-		"x=$(head -c 2000000 /dev/zero | tr \"\\\\0\" a); i=0; while true; do i=$((i+1)); echo $i ${#x} >/tmp/cnt.new; mv /tmp/cnt.new /tmp/cnt; sleep 0.1; done"]'
+		"x=$(head -c 4000000 /dev/zero | tr \"\\\\0\" a); i=0; while true; do i=$((i+1)); (echo $i >/tmp/cnt.new); mv /tmp/cnt.new /tmp/cnt; [ -e /tmp/touch ] && echo ${#x} >/tmp/len; sleep 0.1; done"]'
 	__runc run -d lz-fork </dev/null >"$OUT" 2>&1
 	retry 50 0.1 test -s "$BUNDLE/rootfs/tmp/cnt"
 	exec {lazy_r}<> <(:)
@@ -314,12 +317,14 @@ function lazy_checkpoint_src() {
 	show_logs
 	grep -q "forked: a new userfaultfd" "$RWORK/lazy-pages.log"
 	jq -e '.complete and .tasks > 1' "$RWORK/stats-lazy"
-	a=$(cut -d' ' -f1 "$BUNDLE/rootfs/tmp/cnt")
-	sleep 0.5
-	read -r b len <"$BUNDLE/rootfs/tmp/cnt"
+	a=$(cat "$BUNDLE/rootfs/tmp/cnt")
+	touch "$BUNDLE/rootfs/tmp/touch"
+	retry 50 0.1 test -s "$BUNDLE/rootfs/tmp/len"
+	b=$(cat "$BUNDLE/rootfs/tmp/cnt")
+	len=$(cat "$BUNDLE/rootfs/tmp/len")
 	echo "counter $a -> $b, string of $len" >&2
 	[ "$b" -gt "$a" ]
-	[ "$len" -eq 2000000 ]
+	[ "$len" -eq 4000000 ]
 }
 
 @test "lazy: the handler killed mid-transfer: its watchdog kills the copy, the source runs on" {
