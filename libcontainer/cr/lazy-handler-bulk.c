@@ -17,7 +17,6 @@
 #include "base/log.h"
 #include "cr/lazy-handler-internal.h"
 
-
 void lazy_lock(struct handler *h)
 {
 	atomic_store(&h->main_wants, true);

@@ -165,21 +165,26 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sorts v and reads its median, 99th percentile and maximum (0 if empty). */
+static void percentiles(uint32_t *v, size_t n, uint32_t *p50, uint32_t *p99, uint32_t *max)
+{
+	*p50 = *p99 = *max = 0;
+	if (!n)
+		return;
+	qsort(v, n, sizeof(*v), cmp_u32);
+	*p50 = v[n / 2];
+	*p99 = v[(n * 99) / 100];
+	*max = v[n - 1];
+}
+
 void lazy_write_stats(struct handler *h, int result)
 {
 	char path[4096], *text = NULL;
 	size_t len;
-	uint32_t p50 = 0, p99 = 0, pmax = 0, w50 = 0, w99 = 0;
+	uint32_t p50, p99, pmax, w50, w99, wmax;
 
-	if (h->n_lat) {
-		qsort(h->lat_wire, h->n_lat, sizeof(*h->lat_wire), cmp_u32);
-		w50 = h->lat_wire[h->n_lat / 2];
-		w99 = h->lat_wire[(h->n_lat * 99) / 100 < h->n_lat ? (h->n_lat * 99) / 100 : h->n_lat - 1];
-		qsort(h->lat, h->n_lat, sizeof(*h->lat), cmp_u32);
-		p50 = h->lat[h->n_lat / 2];
-		p99 = h->lat[(h->n_lat * 99) / 100 < h->n_lat ? (h->n_lat * 99) / 100 : h->n_lat - 1];
-		pmax = h->lat[h->n_lat - 1];
-	}
+	percentiles(h->lat, h->n_lat, &p50, &p99, &pmax);
+	percentiles(h->lat_wire, h->n_lat, &w50, &w99, &wmax);
 	yajl_gen g = json_gen_new(true);
 	if (!g)
 		return;

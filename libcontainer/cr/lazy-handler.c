@@ -155,13 +155,13 @@ static void note_latency(struct handler *h, uint64_t id, unsigned long long t_in
 	for (size_t i = 0; i < h->n_pending; i++) {
 		if (h->pending[i].id != id)
 			continue;
-		uint64_t us = us_since(h->pending[i].t, now_ns());
+		uint32_t us = us_since(h->pending[i].t, now_ns());
 		if (h->lat && h->n_lat < LAT_MAX) {
 			h->lat_wire[h->n_lat] = us_since(h->pending[i].t_sent, t_in);
-			h->lat[h->n_lat++] = (uint32_t)us;
+			h->lat[h->n_lat++] = us;
 		}
 		if (h->n_lat <= 8)
-			log_info("fault %zu answered in %llu us", h->n_lat, (unsigned long long)us);
+			log_info("fault %zu answered in %u us", h->n_lat, us);
 		h->pending[i] = h->pending[--h->n_pending];
 		return;
 	}
@@ -317,7 +317,6 @@ int lazy_fetch_sync(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, in
 /* A PAGES message: header already read, payload in buf. */
 static int on_pages(struct handler *h, const struct pp_hdr *hd, const uint8_t *buf, bool bulk)
 {
-	unsigned long long t_in = now_ns();
 	struct pp_pages p;
 	int r = pp_pages_decode(buf, hd->len, hd->flags, &p);
 
@@ -343,6 +342,7 @@ static int on_pages(struct handler *h, const struct pp_hdr *hd, const uint8_t *b
 		return lazy_eager_write(h, p.addr, p.nr_pages, data);
 	}
 	if (!bulk) {
+		unsigned long long t_in = now_ns(); /* the answer is read */
 		r = lazy_apply(h, (pid_t)hd->pid, p.addr, p.nr_pages, data);
 		note_latency(h, hd->id, t_in); /* the copy woke the task */
 		return r;

@@ -224,28 +224,24 @@ static int read_tmpfs(yajl_val v, struct ckpt_meta *m)
 		return err_set(EINVAL, "%s: tmpfs: expected an array", CKPT_META);
 	for (size_t i = 0; i < a->u.array.len; i++) {
 		const char *dest = NULL, *archive = NULL;
-		yajl_val e = a->u.array.values[i];
+		yajl_val e = a->u.array.values[i], empty = json_get(e, "empty");
+		int64_t mode, uid, gid;
 
-		yajl_val empty = json_get(e, "empty");
-
+		if (json_get_str(e, "destination", "tmpfs.destination", &dest) < 0 || dest[0] != '/')
+			return err_set(EINVAL, "%s: tmpfs[%zu]: bad destination", CKPT_META, i);
 		if (empty && YAJL_IS_TRUE(empty)) {
-			int64_t mode, uid, gid;
-			if (json_get_str(e, "destination", "tmpfs.destination", &dest) < 0 || dest[0] != '/' ||
-			    json_get_int(e, "mode", "tmpfs.mode", &mode) < 0 || mode < 0 || mode > 07777 ||
+			if (json_get_int(e, "mode", "tmpfs.mode", &mode) < 0 || mode < 0 || mode > 07777 ||
 			    json_get_int(e, "uid", "tmpfs.uid", &uid) < 0 || uid < 0 || uid > UINT32_MAX ||
 			    json_get_int(e, "gid", "tmpfs.gid", &gid) < 0 || gid < 0 || gid > UINT32_MAX)
-				return err_set(EINVAL, "%s: tmpfs[%zu]: bad destination, mode or owner of an "
-						       "empty tmpfs", CKPT_META, i);
-			if ((r = ckpt_meta_add_empty_tmpfs(m, dest, (unsigned)mode, (unsigned)uid,
-							   (unsigned)gid)) < 0)
-				return r;
-			continue;
+				return err_set(EINVAL, "%s: tmpfs[%zu]: bad mode or owner of an empty tmpfs",
+					       CKPT_META, i);
+			r = ckpt_meta_add_empty_tmpfs(m, dest, (unsigned)mode, (unsigned)uid, (unsigned)gid);
+		} else if (json_get_str(e, "archive", "tmpfs.archive", &archive) < 0 || !safe_archive_name(archive)) {
+			return err_set(EINVAL, "%s: tmpfs[%zu]: bad archive", CKPT_META, i);
+		} else {
+			r = ckpt_meta_add_tmpfs(m, dest, archive);
 		}
-		if (json_get_str(e, "destination", "tmpfs.destination", &dest) < 0 ||
-		    json_get_str(e, "archive", "tmpfs.archive", &archive) < 0 || dest[0] != '/' ||
-		    !safe_archive_name(archive))
-			return err_set(EINVAL, "%s: tmpfs[%zu]: bad destination or archive", CKPT_META, i);
-		if ((r = ckpt_meta_add_tmpfs(m, dest, archive)) < 0)
+		if (r < 0)
 			return r;
 	}
 	return 0;
