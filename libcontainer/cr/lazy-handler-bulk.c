@@ -54,13 +54,18 @@ static void *bulk_main(void *arg)
 	/* on a busy machine, faults first: the stream takes what CPU is left */
 	lazy_thread_nice(LAZY_NICE_BULK);
 	for (;;) {
+		unsigned long long t0 = now_ns();
 		int r = pp_recv(h->bulk, &hd, h->bbuf, h->buf_cap);
+		unsigned long long t1 = now_ns();
 		pthread_mutex_lock(&h->mu);
 		if (h->stopping || h->failed) {
 			pthread_mutex_unlock(&h->mu);
 			break;
 		}
 		r = lazy_channel_dispatch(h, r, &hd, h->bbuf, true);
+		/* where the stream's time goes: waiting for the wire, or placing */
+		h->bulk_recv_ns += t1 - t0;
+		h->bulk_place_ns += now_ns() - t1;
 		bool done = r < 0 || h->failed || h->bulk_done;
 		bool news = done || h->s.missing == 0;
 		pthread_mutex_unlock(&h->mu);

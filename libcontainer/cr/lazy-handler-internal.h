@@ -54,6 +54,7 @@ struct handler {
 	/* stats */
 	uint64_t faults, reqs, pages_urgent, pages_bulk, pages_after_running, pages_zero_wire, bytes;
 	uint64_t pages_eager;
+	unsigned long long bulk_recv_ns, bulk_place_ns; /* the stream thread's */
 	unsigned long long t_start, t_running, t_done;
 };
 

@@ -209,6 +209,10 @@ void lazy_write_stats(struct handler *h, int result)
 	/* the part of it between the request written and the answer read */
 	json_gen_kv_int(g, "fault_wire_p50_us", w50);
 	json_gen_kv_int(g, "fault_wire_p99_us", w99);
+	/* the stream thread's time: reading the bulk channel, placing pages
+	 * (UFFDIO_COPY, and waiting for the lock while faults are served) */
+	json_gen_kv_int(g, "bulk_recv_us", (long long)(h->bulk_recv_ns / 1000));
+	json_gen_kv_int(g, "bulk_place_us", (long long)(h->bulk_place_ns / 1000));
 	json_gen_kv_int(g, "tasks", (long long)h->s.n_tasks);
 	json_gen_kv_int(g, "t_start_ns", (long long)h->t_start);
 	json_gen_kv_int(g, "t_running_ns", (long long)h->t_running);

@@ -53,6 +53,7 @@ struct server {
 	int urgent_r, bulk_r;
 	bool acked;
 	uint64_t req_served, pages_urgent, pages_bulk, pages_zero;
+	unsigned long long bulk_read_ns, bulk_send_ns; /* the stream's time */
 	char urgent_err[512], bulk_err[512];
 };
 
@@ -84,13 +85,16 @@ static struct src_task *task_of(struct server *s, pid_t pid)
 
 /* Sends [addr, addr + nr pages) of pid: zero sub-runs as flags, the rest as data. */
 static int send_range(struct server *s, int fd, uint64_t id, pid_t pid, uint64_t addr, uint64_t nr,
-		      uint8_t *buf, uint64_t *ret_zero)
+		      uint8_t *buf, uint64_t *ret_zero, unsigned long long *read_ns)
 {
+	unsigned long long t0 = read_ns ? now_ns() : 0;
 	int r = s->src->ops->read(s->src, pid, addr, buf, nr * PP_PAGE_SIZE);
 	uint64_t i = 0;
 
 	if (r < 0)
 		return r;
+	if (read_ns)
+		*read_ns += now_ns() - t0;
 	while (i < nr) {
 		bool z = all_zero(buf + i * PP_PAGE_SIZE, PP_PAGE_SIZE);
 		uint64_t j = i + 1;
@@ -140,11 +144,11 @@ static int serve_req(struct server *s, const struct pp_hdr *h, const uint8_t *pl
 		/* the asked pages alone first: the faulting task waits for them
 		 * only, not for the prefetch behind them */
 		uint64_t asked = q.nr_pages < nr ? q.nr_pages : nr;
-		r = send_range(s, s->urgent, h->id, t->pid, q.addr, asked, buf, NULL);
+		r = send_range(s, s->urgent, h->id, t->pid, q.addr, asked, buf, NULL, NULL);
 		if (r < 0 || asked == nr)
 			return r;
 		return send_range(s, s->urgent, h->id, t->pid, q.addr + asked * PP_PAGE_SIZE, nr - asked,
-				  buf, NULL);
+				  buf, NULL, NULL);
 	}
 	/* not dumped: the destination maps zeros */
 	struct pp_pages p = { .addr = q.addr, .nr_pages = q.nr_pages };
@@ -233,7 +237,9 @@ static void *bulk_thread(void *arg)
 			uint64_t at = t->runs[k].start, end = at + t->runs[k].nr_pages * PP_PAGE_SIZE;
 			while (at < end && r >= 0) {
 				uint64_t nr = (end - at < chunk ? end - at : chunk) / PP_PAGE_SIZE;
-				r = send_range(s, s->bulk, 0, t->pid, at, nr, buf, &s->pages_zero);
+				unsigned long long t1 = now_ns();
+				r = send_range(s, s->bulk, 0, t->pid, at, nr, buf, &s->pages_zero, &s->bulk_read_ns);
+				s->bulk_send_ns += now_ns() - t1;
 				s->pages_bulk += nr;
 				at += nr * PP_PAGE_SIZE;
 				sent += nr * PP_PAGE_SIZE;
@@ -243,6 +249,7 @@ static void *bulk_thread(void *arg)
 			}
 		}
 	}
+	s->bulk_send_ns -= s->bulk_read_ns; /* what is left is the sending */
 	if (r >= 0) {
 		struct pp_hdr h = { .type = PP_DONE };
 		r = pp_send(s->bulk, &h, NULL, 0, NULL, 0);
@@ -444,6 +451,8 @@ int lazy_src_serve(struct dump_ctx *ctx)
 		 "in %.3f s", (unsigned long long)s.req_served, (unsigned long long)s.pages_urgent,
 		 (unsigned long long)s.pages_bulk, (unsigned long long)s.pages_zero,
 		 (now_ns() - t0) / 1e9);
+	log_info("page server: the stream spent %.3f s reading memory, %.3f s sending",
+		 s.bulk_read_ns / 1e9, s.bulk_send_ns / 1e9);
 	if (r >= 0)
 		log_info("page server: the destination holds every page");
 out:

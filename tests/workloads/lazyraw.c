@@ -10,6 +10,13 @@
  *   lazyraw uffd MiB               UFFDIO_COPY of MiB into fresh registered
  *                                  memory in 4 MiB calls, and 4096 single-page
  *                                  copies; prints copy_gbps page_copy_us
+ *   lazyraw warm MiB               populate MiB of fresh memory for writing
+ *                                  and give it back; prints touch_gbps.
+ *                                  The VM's host takes back guest memory left
+ *                                  free for a while (free page reporting), and
+ *                                  the first write to such a page waits for
+ *                                  the host: warming first lets the raw rates
+ *                                  and the migration meet the same memory.
  * Not a zdtm workload: it includes zdtm.h only for its helpers.
  */
 #include <linux/userfaultfd.h>
@@ -172,6 +179,21 @@ static void uffd_rate(size_t mib)
 	printf("copy_gbps %.2f page_copy_us %.2f\n", gbps, (now_s() - t0) * 1e6 / 4096);
 }
 
+static void warm(size_t mib)
+{
+	size_t len = mib << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		zdtm_fail("mmap %zu MiB: %s", mib, strerror(errno));
+	madvise(p, len, MADV_NOHUGEPAGE);
+	double t0 = now_s();
+	if (madvise(p, len, MADV_POPULATE_WRITE) < 0)
+		zdtm_fail("MADV_POPULATE_WRITE: %s", strerror(errno));
+	printf("touch_gbps %.2f\n", len / (now_s() - t0) / 1e9);
+	munmap(p, len);
+}
+
 int main(int argc, char **argv)
 {
 	zdtm_init("lazyraw");
@@ -183,7 +205,9 @@ int main(int argc, char **argv)
 		rtt(argv[2], argv[3], atoi(argv[4]));
 	else if (argc == 3 && !strcmp(argv[1], "uffd"))
 		uffd_rate(strtoul(argv[2], NULL, 0));
+	else if (argc == 3 && !strcmp(argv[1], "warm"))
+		warm(strtoul(argv[2], NULL, 0));
 	else
-		zdtm_fail("usage: lazyraw serve PORT | bulk HOST PORT MiB | rtt HOST PORT N | uffd MiB");
+		zdtm_fail("usage: lazyraw serve PORT | bulk HOST PORT MiB | rtt HOST PORT N | uffd MiB | warm MiB");
 	return 0;
 }

@@ -4,7 +4,7 @@
  * read-only page with content, a PROT_NONE guard between two writable areas,
  * a hole punched by munmap, an area moved by mremap, and a read-only private
  * file mapping. After SIGUSR1 the /proc/self/maps lines of these areas and
- * their contents are as they were.
+ * their contents are as they were, the guard's too (read after mprotect).
  */
 #include <sys/mman.h>
 #include "zdtm.h"
@@ -85,6 +85,11 @@ int main(void)
 		if ((unsigned char)*p != pat(i))
 			zdtm_fail("byte %zu of the layout is 0x%x, want 0x%x", i, (unsigned char)*p, pat(i));
 	}
+	/* the guard kept what was written before it became PROT_NONE */
+	zdtm_check(mprotect(base + 4 * PG, PG, PROT_READ));
+	for (size_t i = 4 * PG; i < 5 * PG; i++)
+		if ((unsigned char)base[i] != pat(i))
+			zdtm_fail("PROT_NONE page byte %zu is 0x%x, want 0x%x", i, (unsigned char)base[i], pat(i));
 	for (size_t i = 0; i < 2 * PG; i++)
 		if (ro_file[i] != pat(i + 7))
 			zdtm_fail("file mapping byte %zu is 0x%x", i, ro_file[i]);
