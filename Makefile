@@ -81,7 +81,7 @@ asan:
 	mv skua skua-asan
 	$(MAKE) skua
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIBSKUA)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/child-sync.h $(LIBSKUA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(LIBSKUA) $(PKG_LIBS)
 

@@ -24,6 +24,7 @@
 #include "cr/cr.h"
 #include "cr/image.h"
 #include "cr/restart.h"
+#include "child-sync.h"
 #include "tap.h"
 
 #include "core.pb-c.h"
@@ -160,22 +161,14 @@ static pid_t start(void (*fn)(void))
 		fn();
 		_exit(0);
 	}
-	for (int i = 0; i < 5000 && !sh->ready; i++)
-		usleep(1000);
+	child_wait_ready(&sh->ready);
 	usleep(50000); /* let the child reach its loop or its syscall */
 	return pid;
 }
 
-/* The counter moves within a second (a loaded host may not run it at once). */
 static bool advancing(void)
 {
-	unsigned long a = sh->counter;
-	for (int i = 0; i < 100; i++) {
-		usleep(10000);
-		if (sh->counter != a)
-			return true;
-	}
-	return false;
+	return child_advancing(&sh->counter);
 }
 
 /* Gone, or a zombie waiting for whoever reaps orphans here. */
@@ -428,8 +421,7 @@ static void test_pidns(void)
 			_exit(2);
 		child_forker();
 	}
-	for (int i = 0; i < 5000 && !sh->ready; i++)
-		usleep(1000);
+	child_wait_ready(&sh->ready);
 	is_int(sh->grandchild, 2, "the child is pid 1 of its namespace, its child pid 2");
 	is_int(dump_to(pid, "pidns", true, NULL, &dfd), 0, "dump a pid namespace's init");
 	InventoryEntry *inv = NULL;

@@ -19,6 +19,7 @@
 #include "base/error.h"
 #include "cr/cr.h"
 #include "cr/image.h"
+#include "child-sync.h"
 #include "tap.h"
 
 #include "core.pb-c.h"
@@ -85,21 +86,13 @@ static pid_t start(void (*fn)(void))
 		fn();
 		_exit(0);
 	}
-	for (int i = 0; i < 5000 && !sh->ready; i++)
-		usleep(1000);
+	child_wait_ready(&sh->ready);
 	return pid;
 }
 
-/* The counter moves within a second (a loaded host may not run it at once). */
 static bool advancing(void)
 {
-	unsigned long a = sh->counter;
-	for (int i = 0; i < 100; i++) {
-		usleep(10000);
-		if (sh->counter != a)
-			return true;
-	}
-	return false;
+	return child_advancing(&sh->counter);
 }
 
 static int tracer_of(pid_t pid)
