@@ -33,12 +33,21 @@ struct cr_dump_opts {
 	bool pre_dump;             /* memory only, the tree keeps running */
 	const char *parent_path;   /* pre-dump parent images, relative to image_dir */
 	const char *container_id;  /* recorded in the inventory */
+	/* The tree's mappings read before the freeze (lazy pages: the frozen
+	 * dump then reads only /proc/PID/maps; mm-cache.c). NULL: none. */
+	struct cr_mm_cache *mm_cache;
 	/* Fds that are external by definition (the caller's view of the root's
 	 * stdio): any fd of the tree whose link text matches is recorded as
 	 * external rather than refused. NULL/0: pipes and ttys not shared within
 	 * the tree are external. */
 	const char *const *external_keys; size_t n_external_keys;
 };
+
+/* Reads the mappings of pids (a running container's processes) before the
+ * freeze, for cr_dump_opts.mm_cache. */
+struct cr_mm_cache;
+int cr_mm_cache_fill(const pid_t *pids, size_t n, struct cr_mm_cache **ret);
+void cr_mm_cache_free(struct cr_mm_cache *c);
 
 /* Dump. On failure the tree keeps running (thawed, detached). */
 int cr_dump(const struct cr_dump_opts *o);

@@ -53,6 +53,10 @@ static void *bulk_main(void *arg)
 
 	/* on a busy machine, faults first: the stream takes what CPU is left */
 	lazy_thread_nice(LAZY_NICE_BULK);
+	if (lazy_open_bulk(h) < 0) {
+		notify(h);
+		return NULL;
+	}
 	for (;;) {
 		unsigned long long t0 = now_ns();
 		int r = pp_recv(h->bulk, &hd, h->bbuf, h->buf_cap);

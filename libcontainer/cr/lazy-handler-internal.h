@@ -75,6 +75,9 @@ int lazy_fetch_end(struct handler *h);
 
 /* lazy-handler-bulk.c */
 int lazy_bulk_start(struct handler *h);
+/* From the stream's thread, without the lock: dials and proves the bulk
+ * channel (h->bulk), or fails the handler. */
+int lazy_open_bulk(struct handler *h);
 void lazy_bulk_stop(struct handler *h);
 void lazy_lock(struct handler *h);   /* the main thread's: first in line */
 void lazy_unlock(struct handler *h);

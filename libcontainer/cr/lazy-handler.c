@@ -456,10 +456,26 @@ static int on_end(struct handler *h)
 		 (unsigned long long)h->s.missing, (unsigned long long)h->s.total);
 	if (h->s.missing == 0)
 		return 0;
-	h->bulk = open_channel(h, PP_CHAN_BULK, lazy_timeout());
-	if (h->bulk < 0)
-		return fail(h, h->bulk, "could not open the bulk channel");
+	/* the stream's thread dials the bulk channel itself: the restore is not
+	 * kept waiting for a handshake, nor are the first faults */
 	return lazy_bulk_start(h);
+}
+
+int lazy_open_bulk(struct handler *h)
+{
+	int fd = open_channel(h, PP_CHAN_BULK, lazy_timeout());
+
+	pthread_mutex_lock(&h->mu);
+	if (fd >= 0 && h->stopping) {
+		close(fd);
+		fd = -ECANCELED;
+	} else if (fd >= 0) {
+		h->bulk = fd;
+	} else if (!h->stopping) {
+		fail(h, fd, "could not open the bulk channel");
+	}
+	pthread_mutex_unlock(&h->mu);
+	return fd;
 }
 
 static int on_ctl(struct handler *h)
@@ -492,9 +508,10 @@ static int on_ctl(struct handler *h)
 			h->init_pidfd = fds[0];
 			lazy_watchdog_add(h, h->init_pidfd);
 		}
-		r = on_end(h);
-		lazy_ctl_reply_send(h->ctl, r < 0 ? -r : 0, r < 0 ? err_msg() : "");
-		return r;
+		/* the tree runs already: the restore may return now. A stream
+		 * that cannot start later fails the handler, which kills the tree */
+		lazy_ctl_reply_send(h->ctl, 0, "");
+		return on_end(h);
 	default:
 		return fail(h, -ECANCELED, "the restore failed");
 	}

@@ -49,10 +49,9 @@ int hstate_add_task(struct hstate *s, pid_t src_pid, pid_t host_pid, int uffd, i
 			continue;
 		r->start = r->src = runs[i][0];
 		r->end = runs[i][1];
-		r->st = malloc(n);
+		r->st = calloc(n, 1); /* PG_MISSING */
 		if (!r->st)
 			return -ENOMEM;
-		memset(r->st, PG_MISSING, n);
 		t->n_runs++;
 		s->total += n;
 		s->missing += n;

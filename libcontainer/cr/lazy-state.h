@@ -14,7 +14,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum { PG_DONE = 0, PG_MISSING = 1, PG_REQUESTED = 2 };
+/* missing is 0: a new run's states come from calloc, whose large blocks are
+ * fresh mappings nobody touches (4 ms for 4 GiB of memset on this VM) */
+enum { PG_MISSING = 0, PG_DONE = 1, PG_REQUESTED = 2 };
 
 struct hrun {
 	uint64_t start, end; /* where the pages go in the task now */

@@ -30,6 +30,7 @@
 #include "cr/dump-internal.h"
 #include "cr/lazy-conf.h"
 #include "cr/lazy-internal.h"
+#include "cr/mm-cache.h"
 #include "cr/page-proto.h"
 
 #define CHUNK_MIN (64UL << 10)
@@ -446,7 +447,10 @@ int lazy_src_serve(struct dump_ctx *ctx)
 	log_info("page server listening on %s:%u for %llu lazy pages of %zu tasks", lazy_conf.src_addr,
 		 lazy_conf.src_port, (unsigned long long)s.total_pages, s.n_tasks);
 	signal_ready();
-	r = serve(&s, lfd, secret);
+	/* the destination's connections wait in the backlog meanwhile */
+	r = mm_cache_verify(ctx->o->mm_cache);
+	if (r >= 0)
+		r = serve(&s, lfd, secret);
 	log_info("page server: %llu requests (%llu pages) served, %llu pages streamed (%llu zero) "
 		 "in %.3f s", (unsigned long long)s.req_served, (unsigned long long)s.pages_urgent,
 		 (unsigned long long)s.pages_bulk, (unsigned long long)s.pages_zero,

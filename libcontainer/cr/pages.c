@@ -23,6 +23,7 @@
 #include "base/log.h"
 #include "base/uapi-compat.h"
 #include "cr/image.h"
+#include "cr/mm-cache.h"
 #include "cr/pages.h"
 #include "pagemap.pb-c.h"
 
@@ -37,6 +38,7 @@ struct pages_out {
 	uint8_t *buf;
 	uint64_t offset;  /* bytes of data written so far */
 	uint64_t nr_pages, nr_zero;
+	size_t whole; /* lazy VMAs left whole, without a scan */
 };
 
 /* category_inverted/mask/anyof for a VMA kind; false: no pages to save. */
@@ -207,7 +209,15 @@ static int dump_all(struct pages_out *o, const struct dtask *t, const MmEntry *m
 	if (pagemap_fd < 0)
 		return pagemap_fd;
 	for (size_t i = 0; i < mm->n_vmas; i++) {
-		r = scan_vma(o, pagemap_fd, t->ns_pid, mm->vmas[i]);
+		const VmaEntry *v = mm->vmas[i];
+		/* mm-cache.c: a dense lazy VMA goes whole, unscanned */
+		if (o->ctx->o->lazy_pages && lazy_vma(v->kind) &&
+		    mm_cache_dense(o->ctx->o->mm_cache, t->pid, v->start, v->end)) {
+			o->whole++;
+			r = write_entry(o, v->start, (v->end - v->start) / PAGE_SZ, false, true);
+		} else {
+			r = scan_vma(o, pagemap_fd, t->ns_pid, v);
+		}
 		if (r < 0)
 			return r;
 	}
@@ -248,9 +258,10 @@ int pages_dump(struct dump_ctx *ctx, const struct dtask *t, const MmEntry *mm)
 		return r;
 	ctx->stats.memdump_ns += now_ns() - t0;
 	if (ctx->o->lazy_pages)
-		log_info("pid %d: %llu pages (%llu zero), %llu of them lazy, left for the page server",
-			 t->ns_pid, (unsigned long long)o.nr_pages, (unsigned long long)o.nr_zero,
-			 (unsigned long long)(ctx->stats.pages_lazy - lazy0));
+		log_info("pid %d: %llu pages (%llu zero), %llu of them lazy, left for the page server "
+			 "(%zu dense VMAs whole, unscanned)", t->ns_pid, (unsigned long long)o.nr_pages,
+			 (unsigned long long)o.nr_zero, (unsigned long long)(ctx->stats.pages_lazy - lazy0),
+			 o.whole);
 	else
 		log_info("pid %d: %llu pages (%llu zero)", t->ns_pid, (unsigned long long)o.nr_pages,
 			 (unsigned long long)o.nr_zero);

@@ -21,6 +21,7 @@
 #include "base/sha256.h"
 #include "cr/dump-internal.h"
 #include "cr/image.h"
+#include "cr/mm-cache.h"
 #include "cr/pages.h"
 #include "cr/proc-parse.h"
 #include "cr/ptrace.h"
@@ -160,20 +161,14 @@ static int finish_vma(pid_t pid, struct smaps_hdr *h, const char *vmflags, VmaEn
 	return 0;
 }
 
-int vma_parse_smaps(pid_t pid, VmaEntry ***ret, size_t *ret_n)
+int vma_parse_smaps_text(pid_t pid, char *text, VmaEntry ***ret, size_t *ret_n)
 {
-	char path[64];
-	_cleanup_free_ char *text = NULL;
 	VmaEntry **v = NULL;
 	size_t n = 0, cap = 0;
 	struct smaps_hdr h;
 	bool open_vma = false;
 	int r = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
-	r = read_file(path, &text, NULL, 256u << 20);
-	if (r < 0)
-		return err_sys(-r, "reading %s", path);
 	for (char *line = text, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -211,6 +206,54 @@ int vma_parse_smaps(pid_t pid, VmaEntry ***ret, size_t *ret_n)
 	*ret = v;
 	*ret_n = n;
 	return 0;
+}
+
+int vma_read_smaps(pid_t pid, char **ret)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	int r = read_file(path, ret, NULL, 256u << 20);
+	return r < 0 ? err_sys(-r, "reading %s", path) : 0;
+}
+
+int vma_parse_smaps(pid_t pid, VmaEntry ***ret, size_t *ret_n)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = vma_read_smaps(pid, &text);
+
+	return r < 0 ? r : vma_parse_smaps_text(pid, text, ret, ret_n);
+}
+
+/* The next line of smaps (or maps) text that says what a mapping is rather
+ * than what it holds: its maps-style header and, with flags, its VmFlags.
+ * A statistics line's first word ends with ':' ("Rss:"); a header's is the
+ * address range. NULL at the end. */
+static const char *id_line(const char **p, bool flags, size_t *len)
+{
+	while (**p) {
+		const char *line = *p, *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		size_t w = strcspn(line, " \n");
+		*p = line + n + (nl ? 1 : 0);
+		if ((w && line[w - 1] != ':') || (flags && !strncmp(line, "VmFlags:", 8))) {
+			*len = n;
+			return line;
+		}
+	}
+	return NULL;
+}
+
+bool vma_same_mappings(const char *a, const char *b, bool flags)
+{
+	for (;;) {
+		size_t la = 0, lb = 0;
+		const char *x = id_line(&a, flags, &la), *y = id_line(&b, flags, &lb);
+		if (!x || !y)
+			return !x && !y;
+		if (la != lb || memcmp(x, y, la))
+			return false;
+	}
 }
 
 void vma_vdso_digest(const void *text, size_t len, uint8_t out[VDSO_DIGEST_LEN])
@@ -310,7 +353,9 @@ static int mm_fields(const struct dtask *t, MmEntry *mm)
 
 static int build_mm(struct dump_ctx *ctx, const struct dtask *t, MmEntry *mm)
 {
-	int r = vma_parse_smaps(t->pid, &mm->vmas, &mm->n_vmas);
+	int r = mm_cache_vmas(ctx->o->mm_cache, t->pid, &mm->vmas, &mm->n_vmas);
+	if (r == 0)
+		r = vma_parse_smaps(t->pid, &mm->vmas, &mm->n_vmas);
 	if (r < 0)
 		return r;
 	if ((r = mm_fields(t, mm)) < 0)

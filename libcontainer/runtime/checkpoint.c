@@ -35,6 +35,7 @@ struct ckpt {
 	bool engine_logged; /* cr_dump wrote its error to dump.log */
 	char *desc[3];
 	struct ckpt_meta meta;
+	struct cr_mm_cache *mm_cache;
 };
 
 static int step_log_open(struct ckpt *k)
@@ -166,6 +167,7 @@ static int dump(struct ckpt *k)
 		.container_id = k->c->id,
 		.external_keys = keys,
 		.lazy_pages = k->o->lazy_pages,
+		.mm_cache = k->mm_cache,
 	};
 
 	external_keys(k, keys, &d.n_external_keys);
@@ -192,6 +194,18 @@ static int finish(struct ckpt *k)
 	return r < 0 ? err_wrap(r, "removing container %s after the dump", k->c->id) : 0;
 }
 
+/* Lazy pages: the mappings' page walk happens now, not frozen (mm-cache.c). */
+static int read_mappings_early(struct ckpt *k)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	int r = cgroup_pids(k->cg, &pids, &n);
+
+	if (r < 0)
+		return err_wrap(r, "listing the container's processes");
+	return cr_mm_cache_fill(pids, n, &k->mm_cache);
+}
+
 static int run(struct ckpt *k)
 {
 	int r;
@@ -203,6 +217,8 @@ static int run(struct ckpt *k)
 	if ((r = ckpt_descriptors_collect(k->c->pid, k->desc)) < 0 ||
 	    (r = ckpt_descriptors_write(k->o->image_dir, k->desc)) < 0)
 		return err_wrap(r, "recording the init's stdio");
+	if (k->o->lazy_pages && (r = read_mappings_early(k)) < 0)
+		return r;
 	if (!k->was_paused && (r = cgroup_freeze(k->cg)) < 0)
 		return err_wrap(r, "freezing container %s", k->c->id);
 	log_wallclock("container frozen");
@@ -232,5 +248,6 @@ int container_checkpoint(struct container *c, const struct container_checkpoint_
 	log_step_close();
 	ckpt_descriptors_free(k.desc);
 	ckpt_meta_free(&k.meta);
+	cr_mm_cache_free(k.mm_cache);
 	return r;
 }
