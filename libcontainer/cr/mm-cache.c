@@ -30,11 +30,16 @@
 #include "cr/mm-cache.h"
 #include "cr/vma.h"
 
+struct vma_rss {
+	uint64_t start, end, kb;
+};
+
 struct mm_cached {
 	pid_t pid;
 	char *smaps; /* as read before the freeze */
 	bool used;   /* the dump took its VMAs from it: verify */
-	bool changed; /* its maps differ now: its Rss says nothing */
+	struct vma_rss *rss; /* per VMA, filled when used */
+	size_t n_rss;
 };
 
 #define DENSE_MIN (2UL << 20) /* smaller VMAs are quick to scan anyway */
@@ -68,21 +73,47 @@ void cr_mm_cache_free(struct cr_mm_cache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		free(c->e[i].smaps);
+		free(c->e[i].rss);
+	}
 	free(c->e);
 	free(c);
+}
+
+static struct mm_cached *find(struct cr_mm_cache *c, pid_t pid)
+{
+	for (size_t i = 0; c && i < c->n; i++)
+		if (c->e[i].pid == pid)
+			return &c->e[i];
+	return NULL;
+}
+
+/* Each VMA's Rss from the early read, in one pass (the dump asks per VMA). */
+static int index_rss(struct mm_cached *m, size_t n_vmas)
+{
+	unsigned long long a, b, kb;
+
+	m->rss = calloc(n_vmas ? n_vmas : 1, sizeof(*m->rss));
+	if (!m->rss)
+		return err_set(ENOMEM, "out of memory");
+	for (const char *p = m->smaps; *p;) {
+		const char *nl = strchr(p, '\n');
+		if (sscanf(p, "%llx-%llx ", &a, &b) == 2 && m->n_rss < n_vmas)
+			m->rss[m->n_rss++] = (struct vma_rss){ a, b, 0 };
+		else if (m->n_rss && sscanf(p, "Rss: %llu kB", &kb) == 1)
+			m->rss[m->n_rss - 1].kb = kb;
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	return 0;
 }
 
 int mm_cache_vmas(struct cr_mm_cache *c, pid_t pid, VmaEntry ***ret, size_t *ret_n)
 {
 	_cleanup_free_ char *maps = NULL, *copy = NULL;
 	char path[64];
-	struct mm_cached *m = NULL;
+	struct mm_cached *m = find(c, pid);
 
-	for (size_t i = 0; c && i < c->n && !m; i++)
-		if (c->e[i].pid == pid)
-			m = &c->e[i];
 	if (!m)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
@@ -90,7 +121,6 @@ int mm_cache_vmas(struct cr_mm_cache *c, pid_t pid, VmaEntry ***ret, size_t *ret
 	if (r < 0)
 		return err_sys(-r, "reading %s", path);
 	if (!vma_same_mappings(maps, m->smaps, false)) {
-		m->changed = true;
 		log_info("pid %d mapped or unmapped memory since its mappings were first read: "
 			 "reading them again", pid);
 		return 0;
@@ -99,6 +129,8 @@ int mm_cache_vmas(struct cr_mm_cache *c, pid_t pid, VmaEntry ***ret, size_t *ret
 		return err_set(ENOMEM, "out of memory");
 	if ((r = vma_parse_smaps_text(pid, copy, ret, ret_n)) < 0)
 		return r;
+	if ((r = index_rss(m, *ret_n)) < 0)
+		return r; /* the caller frees *ret with the MmEntry */
 	m->used = true;
 	return 1;
 }
@@ -130,22 +162,12 @@ int mm_cache_verify(struct cr_mm_cache *c)
 
 bool mm_cache_dense(struct cr_mm_cache *c, pid_t pid, uint64_t start, uint64_t end)
 {
-	const struct mm_cached *m = NULL;
-	unsigned long long a = 0, b = 0, kb;
-	bool in = false;
+	const struct mm_cached *m = find(c, pid);
 
-	for (size_t i = 0; c && i < c->n && !m; i++)
-		if (c->e[i].pid == pid && c->e[i].used && !c->e[i].changed)
-			m = &c->e[i];
-	if (!m || end - start < DENSE_MIN)
+	if (!m || !m->used || end - start < DENSE_MIN)
 		return false;
-	for (const char *p = m->smaps; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		if (sscanf(p, "%llx-%llx ", &a, &b) == 2 && strchr(p, '-') < strchr(p, ' '))
-			in = a == start && b == end;
-		else if (in && sscanf(p, "Rss: %llu kB", &kb) == 1)
-			return kb * 1024 * 2 >= end - start;
-		p = nl ? nl + 1 : p + strlen(p);
-	}
+	for (size_t i = 0; i < m->n_rss; i++)
+		if (m->rss[i].start == start && m->rss[i].end == end)
+			return m->rss[i].kb * 1024 * 2 >= end - start;
 	return false;
 }
