@@ -50,6 +50,8 @@ struct handler {
 	size_t n_pending;
 	uint32_t *lat; /* LAT_MAX fault latencies, us */
 	uint32_t *lat_wire; /* of each: request written -> answer read, us */
+	uint32_t *lat_ask;   /* fault read -> request written, us */
+	uint32_t *lat_place; /* answer read -> the copy that woke the task, us */
 	size_t n_lat;
 	/* stats */
 	uint64_t faults, reqs, pages_urgent, pages_bulk, pages_after_running, pages_zero_wire, bytes;

@@ -181,10 +181,12 @@ void lazy_write_stats(struct handler *h, int result)
 {
 	char path[4096], *text = NULL;
 	size_t len;
-	uint32_t p50, p99, pmax, w50, w99, wmax;
+	uint32_t p50, p99, pmax, w50, w99, wmax, a50, a99, amax, c50, c99, cmax;
 
 	percentiles(h->lat, h->n_lat, &p50, &p99, &pmax);
 	percentiles(h->lat_wire, h->n_lat, &w50, &w99, &wmax);
+	percentiles(h->lat_ask, h->n_lat, &a50, &a99, &amax);
+	percentiles(h->lat_place, h->n_lat, &c50, &c99, &cmax);
 	yajl_gen g = json_gen_new(true);
 	if (!g)
 		return;
@@ -209,6 +211,12 @@ void lazy_write_stats(struct handler *h, int result)
 	/* the part of it between the request written and the answer read */
 	json_gen_kv_int(g, "fault_wire_p50_us", w50);
 	json_gen_kv_int(g, "fault_wire_p99_us", w99);
+	/* before it: the fault read to the request written; after it: the
+	 * answer read to the copy that woke the task */
+	json_gen_kv_int(g, "fault_ask_p50_us", a50);
+	json_gen_kv_int(g, "fault_ask_p99_us", a99);
+	json_gen_kv_int(g, "fault_place_p50_us", c50);
+	json_gen_kv_int(g, "fault_place_p99_us", c99);
 	/* the stream thread's time: reading the bulk channel, placing pages
 	 * (UFFDIO_COPY, and waiting for the lock while faults are served) */
 	json_gen_kv_int(g, "bulk_recv_us", (long long)(h->bulk_recv_ns / 1000));

@@ -155,9 +155,12 @@ static void note_latency(struct handler *h, uint64_t id, unsigned long long t_in
 	for (size_t i = 0; i < h->n_pending; i++) {
 		if (h->pending[i].id != id)
 			continue;
-		uint32_t us = us_since(h->pending[i].t, now_ns());
+		unsigned long long now = now_ns();
+		uint32_t us = us_since(h->pending[i].t, now);
 		if (h->lat && h->n_lat < LAT_MAX) {
 			h->lat_wire[h->n_lat] = us_since(h->pending[i].t_sent, t_in);
+			h->lat_ask[h->n_lat] = us_since(h->pending[i].t, h->pending[i].t_sent);
+			h->lat_place[h->n_lat] = us_since(t_in, now);
 			h->lat[h->n_lat++] = us;
 		}
 		if (h->n_lat <= 8)
@@ -596,6 +599,8 @@ static void handler_free(struct handler *h)
 	free(h->bbuf);
 	free(h->lat);
 	free(h->lat_wire);
+	free(h->lat_ask);
+	free(h->lat_place);
 	if (h->bulk_efd >= 0)
 		close(h->bulk_efd);
 }
@@ -620,9 +625,11 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 	h.buf = malloc(h.buf_cap);
 	h.lat = malloc(LAT_MAX * sizeof(*h.lat));
 	h.lat_wire = malloc(LAT_MAX * sizeof(*h.lat_wire));
+	h.lat_ask = malloc(LAT_MAX * sizeof(*h.lat_ask));
+	h.lat_place = malloc(LAT_MAX * sizeof(*h.lat_place));
 	h.bbuf = malloc(h.buf_cap);
 	h.bulk_efd = eventfd(0, EFD_CLOEXEC);
-	if (!h.buf || !h.lat || !h.lat_wire || !h.bbuf || h.bulk_efd < 0)
+	if (!h.buf || !h.lat || !h.lat_wire || !h.lat_ask || !h.lat_place || !h.bbuf || h.bulk_efd < 0)
 		r = -ENOMEM;
 	else if ((r = pp_secret_load(o->image_dir, h.secret)) >= 0 &&
 		 getrandom(h.session, sizeof(h.session), 0) != sizeof(h.session))

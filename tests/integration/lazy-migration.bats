@@ -208,6 +208,10 @@ function lazy_checkpoint_src() {
 	cat "$RWORK/stats-lazy" >&2
 	jq -e '.complete and .faults > 0 and .pages_bulk_after_running > 0 and
 		.pages_total >= 131072' "$RWORK/stats-lazy"
+	# a fault's latency in its three parts: each bounded by the whole
+	jq -e 'has("fault_ask_p50_us") and has("fault_place_p50_us") and
+		([.fault_ask_p50_us, .fault_wire_p50_us, .fault_place_p50_us] | max) <= .fault_latency_max_us' \
+		"$RWORK/stats-lazy"
 	# the source is gone
 	run "$SKUA_BIN" --root "$SRC_ROOT" state lz-hog
 	[ "$status" -eq 1 ]
