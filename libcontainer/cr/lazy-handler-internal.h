@@ -48,10 +48,10 @@ struct handler {
 	bool sync_dst;
 	struct pending pending[PENDING_MAX];
 	size_t n_pending;
-	uint32_t *lat; /* LAT_MAX fault latencies, us */
-	uint32_t *lat_wire; /* of each: request written -> answer read, us */
-	uint32_t *lat_ask;   /* fault read -> request written, us */
-	uint32_t *lat_place; /* answer read -> the copy that woke the task, us */
+	/* LAT_MAX fault latencies (us) in one block with, for each, its parts:
+	 * fault read -> request written (ask) -> answer read (wire) -> the copy
+	 * that woke the task (place) */
+	uint32_t *lat, *lat_ask, *lat_wire, *lat_place;
 	size_t n_lat;
 	/* stats */
 	uint64_t faults, reqs, pages_urgent, pages_bulk, pages_after_running, pages_zero_wire, bytes;

@@ -597,10 +597,7 @@ static void handler_free(struct handler *h)
 		close(h->init_pidfd);
 	free(h->buf);
 	free(h->bbuf);
-	free(h->lat);
-	free(h->lat_wire);
-	free(h->lat_ask);
-	free(h->lat_place);
+	free(h->lat); /* and its three parts, in the same block */
 	if (h->bulk_efd >= 0)
 		close(h->bulk_efd);
 }
@@ -623,13 +620,16 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 	h.t_start = now_ns();
 	h.buf_cap = PP_PAGES_SIZE + (size_t)PP_MAX_PAGES * 4096 + PP_MAX_ERROR_TEXT;
 	h.buf = malloc(h.buf_cap);
-	h.lat = malloc(LAT_MAX * sizeof(*h.lat));
-	h.lat_wire = malloc(LAT_MAX * sizeof(*h.lat_wire));
-	h.lat_ask = malloc(LAT_MAX * sizeof(*h.lat_ask));
-	h.lat_place = malloc(LAT_MAX * sizeof(*h.lat_place));
+	/* each fault's latency and its three parts, one block */
+	h.lat = malloc(4 * LAT_MAX * sizeof(*h.lat));
+	if (h.lat) {
+		h.lat_wire = h.lat + LAT_MAX;
+		h.lat_ask = h.lat + 2 * LAT_MAX;
+		h.lat_place = h.lat + 3 * LAT_MAX;
+	}
 	h.bbuf = malloc(h.buf_cap);
 	h.bulk_efd = eventfd(0, EFD_CLOEXEC);
-	if (!h.buf || !h.lat || !h.lat_wire || !h.lat_ask || !h.lat_place || !h.bbuf || h.bulk_efd < 0)
+	if (!h.buf || !h.lat || !h.bbuf || h.bulk_efd < 0)
 		r = -ENOMEM;
 	else if ((r = pp_secret_load(o->image_dir, h.secret)) >= 0 &&
 		 getrandom(h.session, sizeof(h.session), 0) != sizeof(h.session))
