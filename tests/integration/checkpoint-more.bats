@@ -9,11 +9,7 @@ ROOT=${ROOT:-/run/skua-test-ckmore-$(basename "${BATS_RUN_TMPDIR:-$$}")}
 load helpers
 
 function setup() {
-	requires root
-	setup_busybox
-	IMG="$BATS_TEST_TMPDIR/image-dir"
-	WORK="$BATS_TEST_TMPDIR/work-dir"
-	OUT="$BATS_TEST_TMPDIR/out"
+	setup_ckpt_busybox
 	update_config '.root.readonly = false'
 }
 

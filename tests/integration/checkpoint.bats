@@ -11,11 +11,7 @@ ROOT=${ROOT:-/run/skua-test-checkpoint-$(basename "${BATS_RUN_TMPDIR:-$$}")}
 load helpers
 
 function setup() {
-	requires root
-	setup_busybox
-	IMG="$BATS_TEST_TMPDIR/image-dir"
-	WORK="$BATS_TEST_TMPDIR/work-dir"
-	OUT="$BATS_TEST_TMPDIR/out"
+	setup_ckpt_busybox
 }
 
 function teardown() {

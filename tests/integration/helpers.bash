@@ -67,6 +67,16 @@ function setup_busybox() {
 	update_config '.process.terminal = false | .process.args = ["sh", "-c", "while true; do sleep 1; done"]'
 }
 
+# The checkpoint files' common set-up: a busybox bundle, and where images,
+# the work dir and the containers' output go.
+function setup_ckpt_busybox() {
+	requires root
+	setup_busybox
+	IMG="$BATS_TEST_TMPDIR/image-dir"
+	WORK="$BATS_TEST_TMPDIR/work-dir"
+	OUT="$BATS_TEST_TMPDIR/out"
+}
+
 # Apply a jq filter to config.json in the bundle.
 function update_config() {
 	local tmp

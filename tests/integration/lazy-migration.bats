@@ -8,12 +8,8 @@ load helpers
 LZ_PORT=${LZ_PORT:-27361}
 
 function setup() {
-	requires root
-	setup_busybox
-	IMG="$BATS_TEST_TMPDIR/image-dir"
-	WORK="$BATS_TEST_TMPDIR/work-dir"
+	setup_ckpt_busybox
 	RWORK="$BATS_TEST_TMPDIR/restore-work"
-	OUT="$BATS_TEST_TMPDIR/out"
 	mkdir -p "$IMG" "$WORK" "$RWORK"
 	export SKUA_LAZY_TIMEOUT=20
 }
