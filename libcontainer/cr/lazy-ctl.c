@@ -40,15 +40,13 @@ int lazy_ctl_payload_size(const struct lazy_ctl_hdr *h, size_t *ret)
 {
 	if (h->magic != LAZY_CTL_MAGIC)
 		return err_set(EBADMSG, "lazy-pages control: bad magic 0x%x", h->magic);
-	if (h->type < LAZY_CTL_TASK || h->type > LAZY_CTL_ABORT)
+	if (h->type < LAZY_CTL_TASK || h->type > LAZY_CTL_READY)
 		return err_set(EBADMSG, "lazy-pages control: unknown message type %u", h->type);
-	if (h->n_vmas > LAZY_CTL_MAX_ITEMS || h->n_runs > LAZY_CTL_MAX_ITEMS ||
-	    h->n_eager > LAZY_CTL_MAX_ITEMS || h->n_fds > MAX_FDS)
+	if (h->n_vmas > LAZY_CTL_MAX_ITEMS || h->n_runs > LAZY_CTL_MAX_ITEMS || h->n_fds > MAX_FDS)
 		return err_set(EBADMSG, "lazy-pages control: counts out of range");
-	if (h->type != LAZY_CTL_TASK && (h->n_vmas || h->n_runs || h->n_eager))
+	if (h->type != LAZY_CTL_TASK && (h->n_vmas || h->n_runs))
 		return err_set(EBADMSG, "lazy-pages control: payload on a message that has none");
-	*ret = (size_t)h->n_vmas * sizeof(struct lazy_ctl_vma) + (size_t)h->n_runs * sizeof(struct lazy_run) +
-	       (size_t)h->n_eager * sizeof(uint64_t);
+	*ret = (size_t)h->n_vmas * sizeof(struct lazy_ctl_vma) + (size_t)h->n_runs * sizeof(struct lazy_run);
 	return 0;
 }
 

@@ -42,7 +42,7 @@ void lazy_yield(struct handler *h)
 static void notify(struct handler *h)
 {
 	uint64_t one = 1;
-	if (write(h->bulk_efd, &one, sizeof(one)) < 0)
+	if (write(h->news_efd, &one, sizeof(one)) < 0)
 		log_warn("bulk stream: waking the handler: %m");
 }
 

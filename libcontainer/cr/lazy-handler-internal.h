@@ -24,6 +24,14 @@ struct pending {
 struct handler {
 	const struct lazy_handler_opts *o;
 	int ctl, urgent, bulk, init_pidfd;
+	/* The urgent channel is dialled by a thread of its own while the
+	 * restore builds the tree; the first thing that needs the page server
+	 * joins it (lazy_connected). */
+	pthread_t conn_thr;
+	bool conn_started;
+	atomic_bool conn_done;
+	int conn_fd;
+	char conn_err[512];
 	uint8_t secret[PP_SECRET_LEN], session[PP_SESSION_LEN];
 	struct hstate s;
 	uint8_t *buf, *bbuf; /* urgent (main thread), bulk (stream thread) */
@@ -35,12 +43,13 @@ struct handler {
 	atomic_bool main_wants;
 	pthread_t bulk_thr;
 	bool bulk_started, stopping;
-	int bulk_efd; /* the stream thread's news: done, all in, failed */
+	int news_efd; /* the threads' news: stream done, all in, failed; dialled */
 	int wd;       /* the watchdog's socket (lazy-watchdog.c), -1 */
 	pid_t wd_pid;
 	uint64_t next_id;
 	bool ended, bulk_done, swept, failed;
-	/* a synchronous fetch in progress (eager pages): its id, pages still to
+	/* a synchronous fetch in progress (lazy memory userfaultfd cannot hold,
+	 * or a sweep): its id, pages still to
 	 * come, and for memory userfaultfd does not hold, where to pwrite */
 	uint64_t sync_id, sync_left;
 	uint64_t sync_lo; /* a batch: ids sync_lo..sync_id are in flight */
@@ -64,6 +73,9 @@ struct handler {
 int lazy_apply(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, const uint8_t *data);
 int lazy_fault(struct handler *h, size_t idx, uint64_t addr);
 int lazy_drain_all(struct handler *h);
+/* The urgent channel, waiting for its thread if need be; a failure fails
+ * the handler. */
+int lazy_connected(struct handler *h);
 int lazy_channel_msg(struct handler *h, int fd, bool bulk);
 int lazy_channel_dispatch(struct handler *h, int r, const struct pp_hdr *hd, const uint8_t *buf, bool bulk);
 /* Fetch nr pages of pid at addr now (mem >= 0: pwrite them there, else

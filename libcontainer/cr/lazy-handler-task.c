@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The destination handler's per-task work: taking a task from the restore
- * (its uffd, its runs, its eager pages), userfaultfd events, the stats
+ * (its uffd, its runs), userfaultfd events, the stats
  * file, and the stand-alone daemon (`skua lazy-pages`) that waits for a
  * restore on a unix socket.
  */
@@ -48,7 +48,6 @@ int lazy_ctl_task(struct handler *h, const struct lazy_ctl_hdr *hd, const void *
 {
 	const struct lazy_ctl_vma *vmas = payload;
 	const struct lazy_run *runs = (const void *)(vmas + hd->n_vmas);
-	const uint64_t *eager = (const void *)(runs + hd->n_runs);
 	_cleanup_free_ uint64_t (*reg)[2] = NULL;
 	_cleanup_close_ int mem = -1;
 	size_t n_reg = 0, cap = 0;
@@ -96,29 +95,12 @@ int lazy_ctl_task(struct handler *h, const struct lazy_ctl_hdr *hd, const void *
 	if (r < 0)
 		return r;
 	lazy_watchdog_add(h, pidfd);
-	size_t idx = h->s.n_tasks - 1;
-	uint64_t missing0 = h->s.missing;
-	lazy_fetch_begin(h, -1);
-	/* the pages under each thread's stack pointer: a signal frame or the
-	 * first push must not wait for the network while the task has not even
-	 * been let go */
-	for (size_t i = 0; i < hd->n_eager; i++) {
-		struct hrun *run = hstate_find(&h->s, idx, eager[i]);
-		if (!run || run->st[(eager[i] - run->start) / PG] != PG_MISSING)
-			continue;
-		r = lazy_fetch_queue(h, hd->pid, eager[i], 1);
-		if (r < 0)
-			return r;
-	}
-	if ((r = lazy_fetch_end(h)) < 0)
-		return r;
 	uint64_t n_lazy = 0;
 	for (size_t i = 0; i < n_reg; i++)
 		n_lazy += (reg[i][1] - reg[i][0]) / PG;
 	log_info("pid %d: %llu lazy pages in %zu runs under userfaultfd, %llu fetched now "
-		 "(memory userfaultfd cannot hold), %llu stack pages fetched now", hd->pid,
-		 (unsigned long long)n_lazy, n_reg, (unsigned long long)n_unreg,
-		 (unsigned long long)(missing0 - h->s.missing));
+		 "(memory userfaultfd cannot hold)", hd->pid, (unsigned long long)n_lazy, n_reg,
+		 (unsigned long long)n_unreg);
 	return 0;
 }
 

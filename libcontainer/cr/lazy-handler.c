@@ -3,9 +3,12 @@
  * The destination's fault handler: one poll loop over the restore's control
  * socket, every task's userfaultfd, and the two page server channels.
  *
- *   TASK (control)   register the task's runs; fetch its eager pages now
- *                    (the pages under each thread's stack pointer, and lazy
- *                    pages userfaultfd cannot hold) and only then answer
+ *   start            answer the restore at once; a thread dials the page
+ *                    server meanwhile (the source may still be checking its
+ *                    memory maps: the tree's creation overlaps that)
+ *   TASK (control)   register the task's runs; fetch now the lazy pages
+ *                    userfaultfd cannot hold (none, as dumps go), answer
+ *   READY (control)  the tree is about to run: answer once connected
  *   fault (uffd)     REQ on the urgent channel with prefetch of neighbours;
  *                    the answer's UFFDIO_COPY wakes the task
  *   END (control)    the tree runs: open the bulk channel, copy what it
@@ -90,6 +93,52 @@ static int open_channel(struct handler *h, uint32_t chan, int timeout_s)
 	return fd;
 }
 
+static void *conn_main(void *arg)
+{
+	struct handler *h = arg;
+	uint64_t one = 1;
+
+	h->conn_fd = open_channel(h, PP_CHAN_URGENT, lazy_timeout());
+	if (h->conn_fd < 0)
+		snprintf(h->conn_err, sizeof(h->conn_err), "%s", err_msg());
+	atomic_store(&h->conn_done, true);
+	/* the loop joins it: a server that talks at once, or a dial that
+	 * failed, is heard before anything asks for a page (if this write
+	 * failed, the first request would join it) */
+	if (write(h->news_efd, &one, sizeof(one)) < 0)
+		return NULL;
+	return NULL;
+}
+
+static int conn_start(struct handler *h)
+{
+	int r = pthread_create(&h->conn_thr, NULL, conn_main, h);
+
+	if (r)
+		return err_sys(r, "starting the thread that dials the page server");
+	h->conn_started = true;
+	return 0;
+}
+
+/* Joins the dialling thread if it runs: its fd becomes the urgent channel.
+ * A failure is kept for whoever asks next (the restore, at READY). */
+static int conn_join(struct handler *h)
+{
+	if (h->conn_started) {
+		pthread_join(h->conn_thr, NULL);
+		h->conn_started = false;
+		if (h->conn_fd >= 0) {
+			h->urgent = h->conn_fd;
+			log_info("connected to the page server %s:%u", h->o->addr, h->o->port);
+		} else {
+			log_error("%s", h->conn_err);
+		}
+	}
+	if (h->urgent >= 0)
+		return 0;
+	return err_set(h->conn_fd < 0 ? -h->conn_fd : ENOTCONN, "%s", h->conn_err);
+}
+
 static void kill_tree(struct handler *h)
 {
 	for (size_t i = 0; i < h->s.n_tasks; i++)
@@ -120,6 +169,8 @@ static int fail(struct handler *h, int r, const char *why)
 	if (h->failed)
 		return r;
 	h->failed = true;
+	/* the source is told, not left to time out: it runs on sooner */
+	conn_join(h);
 	snprintf(msg, sizeof(msg), "%s after %llu of %llu pages; killed the container", why,
 		 (unsigned long long)(h->s.total - h->s.missing), (unsigned long long)h->s.total);
 	kill_tree(h);
@@ -129,13 +180,25 @@ static int fail(struct handler *h, int r, const char *why)
 	return err_set(r < 0 ? -r : EIO, "%s", msg);
 }
 
+int lazy_connected(struct handler *h)
+{
+	int r = conn_join(h);
+
+	if (r < 0)
+		return fail(h, r, err_msg());
+	return 0;
+}
+
 static int send_req(struct handler *h, pid_t pid, uint64_t addr, uint32_t nr, uint32_t prefetch,
 		    uint64_t *ret_id)
 {
 	struct pp_req q = { .addr = addr, .nr_pages = nr, .prefetch = prefetch };
 	struct pp_hdr hd = { .type = PP_REQ, .pid = (uint32_t)pid, .id = ++h->next_id };
 	uint8_t pl[PP_REQ_SIZE];
+	int r;
 
+	if (h->urgent < 0 && (r = lazy_connected(h)) < 0)
+		return r;
 	pp_req_encode(&q, pl);
 	if (ret_id)
 		*ret_id = hd.id;
@@ -219,6 +282,20 @@ int lazy_apply(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, const u
 	return err_set(EAGAIN, "the address space of pid %d keeps changing", pid);
 }
 
+static int zero_fill(struct handler *h, size_t idx, uint64_t addr)
+{
+	struct uffdio_zeropage z = { .range = { .start = addr, .len = 4096 } };
+
+	if (ioctl(h->s.tasks[idx].uffd, UFFDIO_ZEROPAGE, &z) < 0) {
+		struct uffdio_range w = { .start = addr, .len = 4096 };
+		if (errno == EEXIST && ioctl(h->s.tasks[idx].uffd, UFFDIO_WAKE, &w) < 0 && errno != ESRCH)
+			return err_sys(errno, "UFFDIO_WAKE at 0x%llx", (unsigned long long)addr);
+		if (errno == ESRCH)
+			hstate_task_gone(&h->s, idx);
+	}
+	return 0;
+}
+
 int lazy_fault(struct handler *h, size_t idx, uint64_t addr)
 {
 	struct htask *t = &h->s.tasks[idx];
@@ -230,17 +307,16 @@ int lazy_fault(struct handler *h, size_t idx, uint64_t addr)
 	h->faults++;
 	if (run && run->st[(addr - run->start) / 4096] == PG_REQUESTED)
 		return 0; /* the answer on its way wakes it */
-	if (!run || run->st[(addr - run->start) / 4096] == PG_DONE) {
-		/* never dumped, or dropped since: zeros, as the kernel would give */
-		struct uffdio_zeropage z = { .range = { .start = addr, .len = 4096 } };
-		if (ioctl(t->uffd, UFFDIO_ZEROPAGE, &z) < 0) {
-			struct uffdio_range w = { .start = addr, .len = 4096 };
-			if (errno == EEXIST && ioctl(t->uffd, UFFDIO_WAKE, &w) < 0 && errno != ESRCH)
-				return err_sys(errno, "UFFDIO_WAKE at 0x%llx", (unsigned long long)addr);
-			if (errno == ESRCH)
-				hstate_task_gone(&h->s, idx);
-		}
-		return 0;
+	if (!run || run->st[(addr - run->start) / 4096] == PG_DONE)
+		return zero_fill(h, idx, addr); /* never dumped, or dropped since: as the kernel would */
+	if (h->urgent < 0 && conn_join(h) < 0 && !h->ended) {
+		/* no page server, and the restore still holds the tree: a call it
+		 * made in a task touched lazy memory. Killing the task under its
+		 * tracer could leave both waiting; zeros release the call, and the
+		 * restore hears of the failure at READY and never lets it run. */
+		log_info("pid %d: zeros at 0x%llx for the restore's own call: no page server",
+			 t->src_pid, (unsigned long long)addr);
+		return zero_fill(h, idx, addr);
 	}
 	uint64_t k = (addr - run->start) / 4096, n = (run->end - run->start) / 4096, j = k;
 	while (j < n && j < k + 1 + PREFETCH && run->st[j] == PG_MISSING)
@@ -506,6 +582,10 @@ static int on_ctl(struct handler *h)
 		r = lazy_ctl_task(h, &hd, pl, fds);
 		lazy_ctl_reply_send(h->ctl, r < 0 ? -r : 0, r < 0 ? err_msg() : "");
 		return h->failed ? r : 0;
+	case LAZY_CTL_READY:
+		r = lazy_connected(h);
+		lazy_ctl_reply_send(h->ctl, r < 0 ? -r : 0, r < 0 ? err_msg() : "");
+		return r;
 	case LAZY_CTL_END:
 		if (hd.n_fds) {
 			h->init_pidfd = fds[0];
@@ -535,6 +615,8 @@ static int loop(struct handler *h)
 		}
 		if (h->ended && h->s.missing == 0)
 			break;
+		if (h->conn_started && atomic_load(&h->conn_done))
+			conn_join(h);
 		/* after the stream: ask for what is missing; again after a quiet
 		 * spell, for children forked since */
 		if (h->bulk_done && h->s.missing && (!h->swept || quiet) && (r = sweep(h)) < 0)
@@ -551,7 +633,7 @@ static int loop(struct handler *h)
 		}
 		p[n++] = (struct pollfd){ h->ctl, POLLIN, 0 };
 		p[n++] = (struct pollfd){ h->urgent, POLLIN, 0 };
-		p[n++] = (struct pollfd){ h->bulk_efd, POLLIN, 0 };
+		p[n++] = (struct pollfd){ h->news_efd, POLLIN, 0 };
 		for (size_t i = 0; i < h->s.n_tasks; i++)
 			p[n++] = (struct pollfd){ h->s.tasks[i].gone ? -1 : h->s.tasks[i].uffd, POLLIN, 0 };
 		lazy_unlock(h);
@@ -574,7 +656,7 @@ static int loop(struct handler *h)
 			r = lazy_channel_msg(h, h->urgent, false);
 		if (p[2].revents) {
 			uint64_t v;
-			if (read(h->bulk_efd, &v, sizeof(v)) < 0)
+			if (read(h->news_efd, &v, sizeof(v)) < 0)
 				v = 0; /* the loop's top looks at what changed */
 		}
 		if (r >= 0 && p[0].revents && h->ctl >= 0)
@@ -588,6 +670,7 @@ static int loop(struct handler *h)
 static void handler_free(struct handler *h)
 {
 	lazy_bulk_stop(h);
+	conn_join(h); /* a dial still under way: its fd is closed below */
 	hstate_free(&h->s);
 	if (h->urgent >= 0)
 		close(h->urgent);
@@ -598,13 +681,14 @@ static void handler_free(struct handler *h)
 	free(h->buf);
 	free(h->bbuf);
 	free(h->lat); /* and its three parts, in the same block */
-	if (h->bulk_efd >= 0)
-		close(h->bulk_efd);
+	if (h->news_efd >= 0)
+		close(h->news_efd);
 }
 
 int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 {
-	struct handler h = { .o = o, .ctl = ctl, .urgent = -1, .bulk = -1, .init_pidfd = -1, .bulk_efd = -1, .wd = -1,
+	struct handler h = { .o = o, .ctl = ctl, .urgent = -1, .bulk = -1, .init_pidfd = -1, .news_efd = -1, .wd = -1,
+			     .conn_fd = -ENOTCONN, .conn_err = "not connected to the page server",
 			     .mu = PTHREAD_MUTEX_INITIALIZER };
 	int r;
 
@@ -628,24 +712,24 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 		h.lat_place = h.lat + 3 * LAT_MAX;
 	}
 	h.bbuf = malloc(h.buf_cap);
-	h.bulk_efd = eventfd(0, EFD_CLOEXEC);
-	if (!h.buf || !h.lat || !h.bbuf || h.bulk_efd < 0)
+	h.news_efd = eventfd(0, EFD_CLOEXEC);
+	if (!h.buf || !h.lat || !h.bbuf || h.news_efd < 0)
 		r = -ENOMEM;
 	else if ((r = pp_secret_load(o->image_dir, h.secret)) >= 0 &&
 		 getrandom(h.session, sizeof(h.session), 0) != sizeof(h.session))
 		r = err_sys(errno, "making a session id");
-	if (r >= 0) {
-		h.urgent = r = open_channel(&h, PP_CHAN_URGENT, lazy_timeout());
-		if (r >= 0)
-			log_info("connected to the page server %s:%u", o->addr, o->port);
-	}
+	/* the watchdog is forked before there is a second thread */
 	if (r >= 0 && lazy_watchdog_start(&h) < 0)
 		log_warn("%s; going on without one", err_msg());
+	if (r >= 0)
+		r = conn_start(&h);
 	lazy_ctl_reply_send(ctl, r < 0 ? -r : 0, r < 0 ? err_msg() : "");
 	if (r >= 0)
 		r = loop(&h);
 	/* the stream's thread is done before anything below reads the counters */
 	lazy_bulk_stop(&h);
+	if (r >= 0)
+		r = lazy_connected(&h);
 	if (r >= 0) {
 		struct pp_hdr a = { .type = PP_ACK_ALL };
 		h.t_done = now_ns();

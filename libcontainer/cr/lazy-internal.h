@@ -30,8 +30,11 @@ int lazy_src_serve(struct dump_ctx *ctx);
  * handler's answer is awaited by the first lazy_rst_task) */
 int lazy_rst_begin(struct rst_ctx *c);
 /* restore, per task after its VMAs are mapped: lazy memory goes to
- * userfaultfd and the handler; eager bits are fetched before returning. */
+ * userfaultfd and the handler. */
 int lazy_rst_task(struct rst_ctx *c, struct rst_task *t);
+/* restore, before it lets the tree go: waits until the handler holds its
+ * connection to the page server (dialled while the tree was built). */
+int lazy_rst_connected(struct rst_ctx *c);
 /* restore, at the end: r < 0 aborts the handler, else tells it the tree
  * runs (it starts the background stream). */
 void lazy_rst_finish(struct rst_ctx *c, int r);
@@ -63,12 +66,14 @@ static inline void page_source_destroy(struct page_source *s)
 
 /* ---- control protocol: restore -> handler, on a unix stream socket ----
  * Every message is a lazy_ctl_hdr, then payload bytes; fds ride on the
- * header (SCM_RIGHTS). The handler answers HELLO on connect and each TASK /
- * END with a lazy_ctl_reply. */
+ * header (SCM_RIGHTS). The handler answers on connect (HELLO: set up, still
+ * dialling the page server) and each TASK / READY / END with a
+ * lazy_ctl_reply. */
 enum lazy_ctl_type {
-	LAZY_CTL_TASK = 1,  /* payload: vmas, runs, eager addrs; fds: uffd?, pidfd */
+	LAZY_CTL_TASK = 1,  /* payload: vmas, runs; fds: pidfd, uffd? */
 	LAZY_CTL_END = 2,   /* the tree runs; fds: pidfd of the namespace's init? */
 	LAZY_CTL_ABORT = 3, /* restore failed: kill what was registered, tell the source */
+	LAZY_CTL_READY = 4, /* the tree is about to run: answered once connected */
 };
 #define LAZY_CTL_MAGIC 0x4c5a4354u /* "TCZL" */
 #define LAZY_CTL_MAX_ITEMS (1u << 20)
@@ -76,7 +81,7 @@ enum lazy_ctl_type {
 struct lazy_ctl_hdr {
 	uint32_t magic, type;
 	int32_t pid, host_pid;   /* the task in the tree's / the host's pid namespace */
-	uint32_t n_vmas, n_runs, n_eager;
+	uint32_t n_vmas, n_runs;
 	uint32_t n_fds;          /* fds attached: TASK: pidfd [, uffd]; END: [init pidfd] */
 };
 struct lazy_ctl_vma {

@@ -5,10 +5,13 @@
  * creates it), take it out with pidfd_getfd, enable the events, register
  * every anonymous private VMA that holds lazy pages (whole VMAs: a partial
  * registration would split them), keep THP off those ranges (a collapse
- * would fill holes with zeros behind our back), and hand the fd, the runs
- * and the stack pages to the handler, which fetches the eager part before
- * answering. The handler is a process of its own: forked here and detached,
- * or the `skua lazy-pages` daemon listening in the image/work directory.
+ * would fill holes with zeros behind our back), and hand the fd and the
+ * runs to the handler. The pages the tree touches first (under each
+ * thread's stack pointer) are in the images, so the tree needs nothing from
+ * the page server until it runs: the handler dials it while the tree is
+ * built, and the restore waits for that only before it lets the tree go.
+ * The handler is a process of its own: forked here and detached, or the
+ * `skua lazy-pages` daemon listening in the image/work directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,8 +45,9 @@
 #define DEVFD_SLOT 1000
 
 static int ctl_fd = -1;
-/* The handler's answer to its connection: read at the first task, so that
- * the fork, the connection and the handshake overlap the tree's creation. */
+/* The handler's answer to its connection (it is set up; it dials the page
+ * server on its own): read at the first task, so that its start overlaps
+ * the tree's creation. */
 static bool reply_pending;
 
 static int connect_daemon(const char *dir)
@@ -153,7 +157,7 @@ static int session_ready(void)
 	if (!reply_pending)
 		return 0;
 	reply_pending = false;
-	return lazy_ctl_reply_recv(ctl_fd, "connecting to the page server");
+	return lazy_ctl_reply_recv(ctl_fd, "starting the lazy-pages handler");
 }
 
 static bool lazy_restore(struct rst_ctx *c)
@@ -231,12 +235,10 @@ static int take_uffd(struct rst_ctx *c, struct rst_task *t, int pidfd, int *ret)
 static int send_task(struct rst_ctx *c, struct rst_task *t, const struct lazy_run *runs, size_t n_runs,
 		     const struct lazy_ctl_vma *vmas, size_t n_vmas, int pidfd, int uffd)
 {
-	size_t n_eager = t->n_threads * 2;
-	size_t len = n_vmas * sizeof(*vmas) + n_runs * sizeof(*runs) + n_eager * sizeof(uint64_t);
+	size_t len = n_vmas * sizeof(*vmas) + n_runs * sizeof(*runs);
 	_cleanup_free_ uint8_t *pl = malloc(len ? len : 1);
 	struct lazy_ctl_hdr h = { .magic = LAZY_CTL_MAGIC, .type = LAZY_CTL_TASK, .pid = t->pid,
-				  .host_pid = t->host_pid, .n_vmas = n_vmas, .n_runs = n_runs,
-				  .n_eager = n_eager };
+				  .host_pid = t->host_pid, .n_vmas = n_vmas, .n_runs = n_runs };
 	int fds[2] = { pidfd, uffd };
 	int r;
 
@@ -244,13 +246,6 @@ static int send_task(struct rst_ctx *c, struct rst_task *t, const struct lazy_ru
 		return -ENOMEM;
 	memcpy(pl, vmas, n_vmas * sizeof(*vmas));
 	memcpy(pl + n_vmas * sizeof(*vmas), runs, n_runs * sizeof(*runs));
-	uint64_t *eager = (uint64_t *)(pl + n_vmas * sizeof(*vmas) + n_runs * sizeof(*runs));
-	/* the page under sp and the one below: the red zone and a signal frame */
-	for (size_t i = 0; i < t->n_threads; i++) {
-		uint64_t sp = t->threads[i].core->regs->sp & ~(PG - 1);
-		eager[2 * i] = sp;
-		eager[2 * i + 1] = sp - PG;
-	}
 	h.n_fds = uffd >= 0 ? 2 : 1;
 	if ((r = lazy_ctl_send(ctl_fd, &h, pl, len, fds, h.n_fds)) < 0)
 		return r;
@@ -315,6 +310,20 @@ int lazy_rst_task(struct rst_ctx *c, struct rst_task *t)
 	log_info("pid %d: lazy memory in %zu runs over %zu VMAs handed to the lazy-pages handler", t->pid,
 		 n_runs, n_vmas);
 	return 0;
+}
+
+int lazy_rst_connected(struct rst_ctx *c)
+{
+	struct lazy_ctl_hdr h = { .magic = LAZY_CTL_MAGIC, .type = LAZY_CTL_READY };
+	int r;
+
+	(void)c;
+	if (ctl_fd < 0)
+		return 0;
+	log_info("waiting for the handler's connection to the page server");
+	if ((r = session_ready()) < 0 || (r = lazy_ctl_send(ctl_fd, &h, NULL, 0, NULL, 0)) < 0)
+		return r;
+	return lazy_ctl_reply_recv(ctl_fd, "connecting to the page server");
 }
 
 void lazy_rst_finish(struct rst_ctx *c, int r)

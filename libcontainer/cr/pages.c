@@ -25,6 +25,7 @@
 #include "cr/image.h"
 #include "cr/mm-cache.h"
 #include "cr/pages.h"
+#include "cr/ptrace.h"
 #include "pagemap.pb-c.h"
 
 #define PAGE_SZ 4096UL
@@ -39,6 +40,11 @@ struct pages_out {
 	uint64_t offset;  /* bytes of data written so far */
 	uint64_t nr_pages, nr_zero;
 	size_t whole; /* lazy VMAs left whole, without a scan */
+	/* lazy dumps: the pages under each thread's stack pointer, sorted; they
+	 * go into the images so that the restored tree needs nothing from the
+	 * page server before it runs */
+	uint64_t *stack;
+	size_t n_stack;
 };
 
 /* category_inverted/mask/anyof for a VMA kind; false: no pages to save. */
@@ -133,10 +139,29 @@ static bool lazy_vma(VmaKind k)
 	return k == VMA_KIND__VMA_ANON_PRIVATE || k == VMA_KIND__VMA_HEAP || k == VMA_KIND__VMA_STACK;
 }
 
+static int emit_run(struct pages_out *o, pid_t pid, uint64_t start, uint64_t end, bool zero_ok, bool lazy);
+
+/* [start, end) for the page server, but for the stack pages inside it. */
+static int emit_lazy(struct pages_out *o, pid_t pid, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < o->n_stack && start < end; i++) {
+		uint64_t p = o->stack[i];
+		if (p < start || p >= end)
+			continue;
+		int r = p > start ? write_entry(o, start, (p - start) / PAGE_SZ, false, true) : 0;
+		if (r >= 0)
+			r = emit_run(o, pid, p, p + PAGE_SZ, true, false);
+		if (r < 0)
+			return r;
+		start = p + PAGE_SZ;
+	}
+	return start < end ? write_entry(o, start, (end - start) / PAGE_SZ, false, true) : 0;
+}
+
 static int emit_run(struct pages_out *o, pid_t pid, uint64_t start, uint64_t end, bool zero_ok, bool lazy)
 {
 	if (lazy)
-		return write_entry(o, start, (end - start) / PAGE_SZ, false, true);
+		return emit_lazy(o, pid, start, end);
 	for (uint64_t at = start; at < end;) {
 		size_t len = end - at < READ_CHUNK ? end - at : READ_CHUNK;
 		ssize_t n = pread(o->mem_fd, o->buf, len, at);
@@ -214,13 +239,44 @@ static int dump_all(struct pages_out *o, const struct dtask *t, const MmEntry *m
 		if (o->ctx->o->lazy_pages && lazy_vma(v->kind) &&
 		    mm_cache_dense(o->ctx->o->mm_cache, t->pid, v->start, v->end)) {
 			o->whole++;
-			r = write_entry(o, v->start, (v->end - v->start) / PAGE_SZ, false, true);
+			r = emit_lazy(o, t->ns_pid, v->start, v->end);
 		} else {
 			r = scan_vma(o, pagemap_fd, t->ns_pid, v);
 		}
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The page under each thread's stack pointer and the one below it (the red
+ * zone, a signal frame): the first things the restored tree touches. */
+static int stack_pages(struct pages_out *o, const struct dtask *t)
+{
+	o->stack = calloc(2 * t->n_threads + 1, sizeof(*o->stack));
+	if (!o->stack)
+		return err_set(ENOMEM, "out of memory");
+	for (size_t i = 0; i < t->n_threads; i++) {
+		struct user_regs_struct regs;
+		int r = ptrace_get_regs(t->threads[i].tid, &regs);
+		if (r < 0)
+			return r;
+		uint64_t sp = regs.rsp & ~(PAGE_SZ - 1);
+		o->stack[o->n_stack++] = sp;
+		o->stack[o->n_stack++] = sp - PAGE_SZ;
+	}
+	qsort(o->stack, o->n_stack, sizeof(*o->stack), cmp_u64);
+	size_t n = 0;
+	for (size_t i = 0; i < o->n_stack; i++)
+		if (!n || o->stack[n - 1] != o->stack[i])
+			o->stack[n++] = o->stack[i];
+	o->n_stack = n;
 	return 0;
 }
 
@@ -235,6 +291,8 @@ int pages_dump(struct dump_ctx *ctx, const struct dtask *t, const MmEntry *mm)
 	if (!o.buf)
 		return err_set(ENOMEM, "out of memory");
 	o.mem_fd = r = open_proc(t->pid, "mem", O_RDONLY);
+	if (r >= 0 && ctx->o->lazy_pages)
+		r = stack_pages(&o, t);
 	if (r >= 0)
 		r = img_open(ctx->img_dirfd, CR_IMG_PAGEMAP, t->ns_pid, O_WRONLY, &o.map);
 	if (r >= 0)
@@ -254,6 +312,7 @@ int pages_dump(struct dump_ctx *ctx, const struct dtask *t, const MmEntry *mm)
 	if (o.mem_fd >= 0)
 		close(o.mem_fd);
 	free(o.buf);
+	free(o.stack);
 	if (r < 0)
 		return r;
 	ctx->stats.memdump_ns += now_ns() - t0;

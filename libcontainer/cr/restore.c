@@ -210,6 +210,7 @@ static int run(struct rst_ctx *c)
 	    (r = each_task(c, "restoring files", rst_files_restore)) < 0 ||
 	    (r = each_task(c, "restoring task state", task_state)) < 0 ||
 	    (r = each_task(c, "restoring registers", rst_final_task)) < 0 ||
+	    (r = lazy_rst_connected(c)) < 0 ||
 	    /* last: until here a failure closes them in repair mode, silently */
 	    (r = step(c, "TCP connections out of repair mode", tcp_repair_finish)) < 0 ||
 	    (r = step(c, "detaching", let_go)) < 0)

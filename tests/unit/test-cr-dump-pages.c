@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* cr/pages.c on a live child: which pages are saved (written file-private
  * pages only, no shared-zero pages, shmem pages), their contents, and the
- * lazy variant (an index of runs, no data). Needs root (/proc/PID/mem,
- * PAGEMAP_SCAN of another process). */
+ * lazy variant (an index of runs, no data, but for the page under the
+ * stack pointer). Needs root (/proc/PID/mem, PAGEMAP_SCAN and ptrace of
+ * another process). */
+#include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -203,7 +208,15 @@ int main(void)
 	}
 	ok(offsets, "runs are stored back to back, in order");
 
+	/* a lazy dump reads the threads' stack pointers: stopped, as a dump has them */
+	struct user_regs_struct regs = { 0 };
+	struct iovec iov = { .iov_base = &regs, .iov_len = sizeof(regs) };
+	int wst;
+	ok(ptrace(PTRACE_SEIZE, pid, 0, 0) == 0 && ptrace(PTRACE_INTERRUPT, pid, 0, 0) == 0 &&
+	   waitpid(pid, &wst, __WALL) == pid && ptrace(PTRACE_GETREGSET, pid, NT_PRSTATUS, &iov) == 0,
+	   "the child stopped under ptrace");
 	is_int(dump_pages(pid, "lazy", true, &dfd2), 0, "lazy pages dumped");
+	ptrace(PTRACE_DETACH, pid, 0, 0);
 	uint64_t eager_pages = 0, lazy_pages = 0;
 	for (size_t i = 0; i < n; i++)
 		eager_pages += runs[i].nr;
@@ -225,6 +238,15 @@ int main(void)
 			data_pages += runs[i].nr;
 	}
 	ok(lazy_pages == eager_pages, "lazy: the same pages listed");
+	uint64_t sp = regs.rsp & ~(PG - 1);
+	bool sp_data = false, sp_lazy = false;
+	for (size_t i = 0; i < n2; i++)
+		if (sp >= runs[i].vaddr && sp < runs[i].vaddr + runs[i].nr * PG) {
+			sp_data = !runs[i].lazy && !runs[i].zero;
+			sp_lazy = runs[i].lazy;
+		}
+	ok(sp && sp_data && !sp_lazy, "lazy: the page under the stack pointer (0x%llx) carries its data",
+	   (unsigned long long)sp);
 	ok(anon_lazy && mask_of(runs, n2, sh->anon_map, 4) != 0, "lazy: anonymous runs marked lazy");
 	ok(others_eager, "lazy: file-private and shared runs carry their data");
 	is_int(byte_at(dfd2, pid, runs, n2, sh->shm_map + 7), 'S', "lazy: the shared page's content");

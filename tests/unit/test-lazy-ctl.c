@@ -19,10 +19,9 @@ static void test_round_trip(void)
 	int sv[2], p[2], fds[4];
 	struct lazy_ctl_vma vmas[2] = { { 0x1000, 0x9000 }, { 0x20000, 0x40000 } };
 	struct lazy_run runs[3] = { { 0x1000, 2 }, { 0x5000, 4 }, { 0x20000, 32 } };
-	uint64_t eager[2] = { 0x8000, 0x7000 };
-	uint8_t pl[sizeof(vmas) + sizeof(runs) + sizeof(eager)];
+	uint8_t pl[sizeof(vmas) + sizeof(runs)];
 	struct lazy_ctl_hdr h = { .magic = LAZY_CTL_MAGIC, .type = LAZY_CTL_TASK, .pid = 7, .host_pid = 4242,
-				  .n_vmas = 2, .n_runs = 3, .n_eager = 2, .n_fds = 2 }, g;
+				  .n_vmas = 2, .n_runs = 3, .n_fds = 2 }, g;
 	void *got = NULL;
 	bool eof;
 	struct stat a, b;
@@ -32,11 +31,10 @@ static void test_round_trip(void)
 		return;
 	memcpy(pl, vmas, sizeof(vmas));
 	memcpy(pl + sizeof(vmas), runs, sizeof(runs));
-	memcpy(pl + sizeof(vmas) + sizeof(runs), eager, sizeof(eager));
 	is_int(lazy_ctl_send(sv[0], &h, pl, sizeof(pl), p, 2), 0, "a task message goes out with two fds");
 	is_int(lazy_ctl_recv(sv[1], &g, &got, fds, 4, &eof), 0, "and comes in");
 	ok(!eof && g.pid == 7 && g.host_pid == 4242 && g.n_runs == 3 && g.n_fds == 2, "header fields kept");
-	ok(got && !memcmp(got, pl, sizeof(pl)), "vmas, runs and eager addresses kept");
+	ok(got && !memcmp(got, pl, sizeof(pl)), "vmas and runs kept");
 	fstat(p[0], &a);
 	ok(fds[0] >= 0 && fds[1] >= 0 && fstat(fds[0], &b) == 0 && a.st_ino == b.st_ino,
 	   "the fds are the same objects");
@@ -81,10 +79,16 @@ static void test_refusals(void)
 	h.type = LAZY_CTL_TASK;
 	h.n_runs = LAZY_CTL_MAX_ITEMS + 1;
 	is_int(lazy_ctl_payload_size(&h, &len), -EBADMSG, "absurd counts refused before allocating");
-	h.n_runs = 0;
+	h.n_runs = 1;
 	h.type = LAZY_CTL_END;
-	h.n_eager = 1;
 	is_int(lazy_ctl_payload_size(&h, &len), -EBADMSG, "END carries no arrays");
+	h.type = LAZY_CTL_READY;
+	is_int(lazy_ctl_payload_size(&h, &len), -EBADMSG, "nor does READY");
+	h.n_runs = 0;
+	is_int(lazy_ctl_payload_size(&h, &len), 0, "READY alone is valid");
+	is_int((int)len, 0, "with no payload");
+	h.type = LAZY_CTL_READY + 1;
+	is_int(lazy_ctl_payload_size(&h, &len), -EBADMSG, "the type after READY is unknown");
 
 	/* the header promises an fd that does not come */
 	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);

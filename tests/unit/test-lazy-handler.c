@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The destination handler against a fake page server that holds the
- * secret: it connects and says hello to the restore; a server that then
- * talks garbage is disconnected with the reason logged and an ERROR sent
- * back; a restore that goes away before the tree ran ends it too; a wrong
- * secret is reported to the restore. */
+ * secret: it says hello to the restore at once and dials meanwhile; READY
+ * is answered once connected; a server that then talks garbage is
+ * disconnected with the reason logged and an ERROR sent back; a restore
+ * that goes away before the tree ran ends it too; a wrong secret is
+ * reported to the restore when it asks for READY. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -58,6 +59,13 @@ static pid_t start_handler(uint16_t port, const char *image_dir, int *ctl)
 	return pid;
 }
 
+static int ask_ready(int ctl)
+{
+	struct lazy_ctl_hdr h = { .magic = LAZY_CTL_MAGIC, .type = LAZY_CTL_READY };
+	int r = lazy_ctl_send(ctl, &h, NULL, 0, NULL, 0);
+	return r < 0 ? r : lazy_ctl_reply_recv(ctl, "ready");
+}
+
 static int exit_code(pid_t pid)
 {
 	int st;
@@ -84,10 +92,11 @@ static void test_garbage(const uint8_t *secret)
 	struct pp_hdr h;
 	uint8_t buf[2048];
 
+	is_int(lazy_ctl_reply_recv(ctl, "hello"), 0, "the handler tells the restore it is up");
 	int c = accept(lfd, NULL, NULL);
 	is_int(pp_server_handshake(c, secret, &hello), 0, "the handler proves the secret");
 	is_int((int)hello.channel, PP_CHAN_URGENT, "on the urgent channel");
-	is_int(lazy_ctl_reply_recv(ctl, "hello"), 0, "and tells the restore it is connected");
+	is_int(ask_ready(ctl), 0, "and answers READY once connected");
 	if (write(c, "GET / HTTP/1.0\r\nHost: x\r\n\r\n", 27) != 27)
 		return;
 	is_int(pp_recv(c, &h, buf, sizeof(buf)), 0, "the handler answers the garbage");
@@ -137,9 +146,10 @@ static void test_wrong_secret(const uint8_t *secret)
 	if (!mkdtemp(other) || pp_secret_create(other, s2) < 0)
 		return;
 	pid_t pid = start_handler(port, other, &ctl);
+	is_int(lazy_ctl_reply_recv(ctl, "hello"), 0, "the handler is up");
 	int c = accept(lfd, NULL, NULL);
 	is_int(pp_server_handshake(c, secret, &hello), -EACCES, "a handler with another secret is refused");
-	is_int(lazy_ctl_reply_recv(ctl, "hello"), -EACCES, "the restore hears it");
+	is_int(ask_ready(ctl), -EACCES, "the restore hears it at READY");
 	ok(strstr(err_msg(), "wrong secret") != NULL, "as: %s", err_msg());
 	is_int(exit_code(pid), 1, "the handler exits 1");
 	close(c);
