@@ -45,6 +45,9 @@
 #define DEVFD_SLOT 1000
 
 static int ctl_fd = -1;
+/* The child that forks the handler and exits: reaped once the tree is
+ * built, not waited for on the way (a fork of ours takes milliseconds). */
+static pid_t forker = -1;
 /* The handler's answer to its connection (it is set up; it dials the page
  * server on its own): read at the first task, so that its start overlaps
  * the tree's creation. */
@@ -103,7 +106,7 @@ static int fork_handler(struct rst_ctx *c)
 {
 	const char *addr = lazy_conf.dst_addr;
 	uint16_t port = lazy_conf.dst_port;
-	int sv[2], st;
+	int sv[2];
 	pid_t pid;
 
 	if (!addr) {
@@ -128,9 +131,8 @@ static int fork_handler(struct rst_ctx *c)
 		_exit(0);
 	}
 	close(sv[1]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	log_info("lazy-pages handler started for the page server %s:%u", addr, port);
+	forker = pid;
+	log_info("lazy-pages handler starting for the page server %s:%u", addr, port);
 	return sv[0];
 }
 
@@ -150,6 +152,17 @@ static int start_session(struct rst_ctx *c)
 	ctl_fd = fd;
 	reply_pending = true;
 	return 0;
+}
+
+static void reap_forker(void)
+{
+	int st;
+
+	if (forker < 0)
+		return;
+	while (waitpid(forker, &st, 0) < 0 && errno == EINTR)
+		;
+	forker = -1;
 }
 
 static int session_ready(void)
@@ -337,6 +350,7 @@ void lazy_rst_finish(struct rst_ctx *c, int r)
 		return;
 	/* the restore's own error is the one to report, not ours on the way out */
 	snprintf(saved, sizeof(saved), "%s", err_msg());
+	reap_forker();
 	/* an answer still unread (no task got this far) is left in the socket */
 	reply_pending = false;
 	if (r >= 0) {

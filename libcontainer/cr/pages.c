@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/ptrace.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -40,11 +41,12 @@ struct pages_out {
 	uint64_t offset;  /* bytes of data written so far */
 	uint64_t nr_pages, nr_zero;
 	size_t whole; /* lazy VMAs left whole, without a scan */
-	/* lazy dumps: the pages under each thread's stack pointer, sorted; they
-	 * go into the images so that the restored tree needs nothing from the
-	 * page server before it runs */
-	uint64_t *stack;
-	size_t n_stack;
+	/* lazy dumps: the pages the restore itself touches (each thread's rseq
+	 * area) and the ones the tree touches first (under each stack pointer),
+	 * sorted; they go into the images, so that the restore needs nothing
+	 * from the page server before it lets the tree go */
+	uint64_t *first;
+	size_t n_first;
 };
 
 /* category_inverted/mask/anyof for a VMA kind; false: no pages to save. */
@@ -141,11 +143,11 @@ static bool lazy_vma(VmaKind k)
 
 static int emit_run(struct pages_out *o, pid_t pid, uint64_t start, uint64_t end, bool zero_ok, bool lazy);
 
-/* [start, end) for the page server, but for the stack pages inside it. */
+/* [start, end) for the page server, but for the first-touched pages inside it. */
 static int emit_lazy(struct pages_out *o, pid_t pid, uint64_t start, uint64_t end)
 {
-	for (size_t i = 0; i < o->n_stack && start < end; i++) {
-		uint64_t p = o->stack[i];
+	for (size_t i = 0; i < o->n_first && start < end; i++) {
+		uint64_t p = o->first[i];
 		if (p < start || p >= end)
 			continue;
 		int r = p > start ? write_entry(o, start, (p - start) / PAGE_SZ, false, true) : 0;
@@ -256,27 +258,38 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* The page under each thread's stack pointer and the one below it (the red
- * zone, a signal frame): the first things the restored tree touches. */
-static int stack_pages(struct pages_out *o, const struct dtask *t)
+ * zone, a signal frame): the first things the restored tree touches; and
+ * the thread's rseq area, which the kernel writes when restore registers it
+ * (rst_thread_state). */
+static int first_pages(struct pages_out *o, const struct dtask *t)
 {
-	o->stack = calloc(2 * t->n_threads + 1, sizeof(*o->stack));
-	if (!o->stack)
+	o->first = calloc(4 * t->n_threads + 1, sizeof(*o->first));
+	if (!o->first)
 		return err_set(ENOMEM, "out of memory");
 	for (size_t i = 0; i < t->n_threads; i++) {
+		struct skua_ptrace_rseq_configuration rs = { 0 };
 		struct user_regs_struct regs;
-		int r = ptrace_get_regs(t->threads[i].tid, &regs);
+		pid_t tid = t->threads[i].tid;
+		int r = ptrace_get_regs(tid, &regs);
 		if (r < 0)
 			return r;
 		uint64_t sp = regs.rsp & ~(PAGE_SZ - 1);
-		o->stack[o->n_stack++] = sp;
-		o->stack[o->n_stack++] = sp - PAGE_SZ;
+		o->first[o->n_first++] = sp;
+		o->first[o->n_first++] = sp - PAGE_SZ;
+		if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, tid, sizeof(rs), &rs) < 0)
+			return err_sys(errno, "reading the rseq configuration of %d", tid);
+		if (rs.rseq_abi_pointer) {
+			uint64_t a = rs.rseq_abi_pointer, e = a + (rs.rseq_abi_size ? rs.rseq_abi_size : 32) - 1;
+			o->first[o->n_first++] = a & ~(PAGE_SZ - 1);
+			o->first[o->n_first++] = e & ~(PAGE_SZ - 1);
+		}
 	}
-	qsort(o->stack, o->n_stack, sizeof(*o->stack), cmp_u64);
+	qsort(o->first, o->n_first, sizeof(*o->first), cmp_u64);
 	size_t n = 0;
-	for (size_t i = 0; i < o->n_stack; i++)
-		if (!n || o->stack[n - 1] != o->stack[i])
-			o->stack[n++] = o->stack[i];
-	o->n_stack = n;
+	for (size_t i = 0; i < o->n_first; i++)
+		if (!n || o->first[n - 1] != o->first[i])
+			o->first[n++] = o->first[i];
+	o->n_first = n;
 	return 0;
 }
 
@@ -292,7 +305,7 @@ int pages_dump(struct dump_ctx *ctx, const struct dtask *t, const MmEntry *mm)
 		return err_set(ENOMEM, "out of memory");
 	o.mem_fd = r = open_proc(t->pid, "mem", O_RDONLY);
 	if (r >= 0 && ctx->o->lazy_pages)
-		r = stack_pages(&o, t);
+		r = first_pages(&o, t);
 	if (r >= 0)
 		r = img_open(ctx->img_dirfd, CR_IMG_PAGEMAP, t->ns_pid, O_WRONLY, &o.map);
 	if (r >= 0)
@@ -312,7 +325,7 @@ int pages_dump(struct dump_ctx *ctx, const struct dtask *t, const MmEntry *mm)
 	if (o.mem_fd >= 0)
 		close(o.mem_fd);
 	free(o.buf);
-	free(o.stack);
+	free(o.first);
 	if (r < 0)
 		return r;
 	ctx->stats.memdump_ns += now_ns() - t0;

@@ -215,6 +215,10 @@ static int run(struct rst_ctx *c)
 	    (r = step(c, "TCP connections out of repair mode", tcp_repair_finish)) < 0 ||
 	    (r = step(c, "detaching", let_go)) < 0)
 		return r;
+	/* the tasks execute from here: the end of a migration's downtime (the
+	 * caller's bookkeeping, and a lazy handler told to start its stream,
+	 * come after) */
+	log_wallclock("tree running");
 	log_info("restored %zu tasks, %llu pages", c->n_tasks, (unsigned long long)c->pages_restored);
 	return 0;
 }

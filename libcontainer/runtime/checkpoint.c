@@ -219,6 +219,8 @@ static int run(struct ckpt *k)
 		return err_wrap(r, "recording the init's stdio");
 	if (k->o->lazy_pages && (r = read_mappings_early(k)) < 0)
 		return r;
+	/* downtime counts from here: the freeze itself is part of it */
+	log_wallclock("container freezing");
 	if (!k->was_paused && (r = cgroup_freeze(k->cg)) < 0)
 		return err_wrap(r, "freezing container %s", k->c->id);
 	log_wallclock("container frozen");

@@ -4,9 +4,12 @@
 # "hosts" on one machine, each with its own --root), for memhog containers of
 # 64 MiB, 1 GiB and 4 GiB (sizes that do not fit in available memory are
 # skipped; BENCH_LAZY_SIZES overrides, in MiB). Per size:
-#   downtime     the source container frozen -> the destination container
-#                running, from the wall-clock marks in dump.log ("container
-#                frozen at") and restore.log ("container running at")
+#   downtime     the source container's freeze begun -> the destination's
+#                tasks let go, from the wall-clock marks in dump.log
+#                ("container freezing at", taken before the cgroup freezer is
+#                asked) and restore.log ("tree running at", taken when the
+#                engine has detached every task; the runtime's bookkeeping
+#                and the "container running" mark come after)
 #   bound        checkpoint started -> restore -d returned, as a caller sees
 #                it (process starts and the harness included)
 #   ready        the checkpoint's main() -> its page server listening (and
@@ -156,8 +159,8 @@ migrate() {
 	local t_frozen t_running down ready
 	# ready: the checkpoint's start (its log counts from main) -> listening
 	ready=$(sed -n 's/^(\([0-9.]*\)) page server listening.*/\1/p' "$d/work/dump.log" | awk '{ printf "%.1f", $1 * 1000 }')
-	t_frozen=$(sed -n 's/.*container frozen at \([0-9.]*\) (wall clock).*/\1/p' "$d/work/dump.log")
-	t_running=$(sed -n 's/.*container running at \([0-9.]*\) (wall clock).*/\1/p' "$d/rwork/restore.log")
+	t_frozen=$(sed -n 's/.*container freezing at \([0-9.]*\) (wall clock).*/\1/p' "$d/work/dump.log")
+	t_running=$(sed -n 's/.*tree running at \([0-9.]*\) (wall clock).*/\1/p' "$d/rwork/restore.log")
 	down=$(awk "BEGIN { if (\"$t_frozen\" != \"\" && \"$t_running\" != \"\") printf \"%.1f\", ($t_running - $t_frozen) * 1000; else print \"n/a\" }")
 	local s="$d/rwork/stats-lazy" p50 p99 faults bulk span bg
 	p50=$(jq .fault_latency_p50_us "$s")

@@ -208,6 +208,11 @@ function lazy_checkpoint_src() {
 	jq -e 'has("fault_ask_p50_us") and has("fault_place_p50_us") and
 		([.fault_ask_p50_us, .fault_wire_p50_us, .fault_place_p50_us] | max) <= .fault_latency_max_us' \
 		"$RWORK/stats-lazy"
+	# nothing came from the page server before the tree was let go: the
+	# pages the restore and the first instructions touch are in the images
+	awk '/restore done, the tree runs/ { done = 1 } / answered in / && !done { bad = 1 } END { exit bad }' \
+		"$RWORK/lazy-pages.log"
+	grep -q "waiting for the handler's connection to the page server" "$RWORK/restore.log"
 	# the source is gone
 	run "$SKUA_BIN" --root "$SRC_ROOT" state lz-hog
 	[ "$status" -eq 1 ]

@@ -20,6 +20,7 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/uapi-compat.h"
 #include "cr/dump-internal.h"
 #include "cr/image.h"
 #include "cr/pages.h"
@@ -215,6 +216,8 @@ int main(void)
 	ok(ptrace(PTRACE_SEIZE, pid, 0, 0) == 0 && ptrace(PTRACE_INTERRUPT, pid, 0, 0) == 0 &&
 	   waitpid(pid, &wst, __WALL) == pid && ptrace(PTRACE_GETREGSET, pid, NT_PRSTATUS, &iov) == 0,
 	   "the child stopped under ptrace");
+	struct skua_ptrace_rseq_configuration rs = { 0 };
+	ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, sizeof(rs), &rs);
 	is_int(dump_pages(pid, "lazy", true, &dfd2), 0, "lazy pages dumped");
 	ptrace(PTRACE_DETACH, pid, 0, 0);
 	uint64_t eager_pages = 0, lazy_pages = 0;
@@ -238,15 +241,20 @@ int main(void)
 			data_pages += runs[i].nr;
 	}
 	ok(lazy_pages == eager_pages, "lazy: the same pages listed");
-	uint64_t sp = regs.rsp & ~(PG - 1);
-	bool sp_data = false, sp_lazy = false;
-	for (size_t i = 0; i < n2; i++)
-		if (sp >= runs[i].vaddr && sp < runs[i].vaddr + runs[i].nr * PG) {
-			sp_data = !runs[i].lazy && !runs[i].zero;
-			sp_lazy = runs[i].lazy;
-		}
-	ok(sp && sp_data && !sp_lazy, "lazy: the page under the stack pointer (0x%llx) carries its data",
+	uint64_t sp = regs.rsp & ~(PG - 1), rseq = rs.rseq_abi_pointer & ~(PG - 1);
+	int sp_kind = -1, rseq_kind = -1; /* 0 data, 1 zero, 2 lazy */
+	for (size_t i = 0; i < n2; i++) {
+		int kind = runs[i].lazy ? 2 : runs[i].zero;
+		if (sp >= runs[i].vaddr && sp < runs[i].vaddr + runs[i].nr * PG)
+			sp_kind = kind;
+		if (rseq >= runs[i].vaddr && rseq < runs[i].vaddr + runs[i].nr * PG)
+			rseq_kind = kind;
+	}
+	ok(sp && sp_kind == 0, "lazy: the page under the stack pointer (0x%llx) carries its data",
 	   (unsigned long long)sp);
+	/* glibc registers rseq; restore's registration writes that page */
+	ok(rseq && (rseq_kind == 0 || rseq_kind == 1), "lazy: the rseq area's page (0x%llx) is in the images, not lazy",
+	   (unsigned long long)rseq);
 	ok(anon_lazy && mask_of(runs, n2, sh->anon_map, 4) != 0, "lazy: anonymous runs marked lazy");
 	ok(others_eager, "lazy: file-private and shared runs carry their data");
 	is_int(byte_at(dfd2, pid, runs, n2, sh->shm_map + 7), 'S', "lazy: the shared page's content");
