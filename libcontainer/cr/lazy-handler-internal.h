@@ -48,9 +48,8 @@ struct handler {
 	pid_t wd_pid;
 	uint64_t next_id;
 	bool ended, bulk_done, swept, failed;
-	/* a synchronous fetch in progress (lazy memory userfaultfd cannot hold,
-	 * or a sweep): its id, pages still to
-	 * come, and for memory userfaultfd does not hold, where to pwrite */
+	/* a synchronous fetch in progress (lazy memory userfaultfd cannot
+	 * hold): its id, pages still to come, and where to pwrite them */
 	uint64_t sync_id, sync_left;
 	uint64_t sync_lo; /* a batch: ids sync_lo..sync_id are in flight */
 	int sync_mem;
@@ -78,11 +77,9 @@ int lazy_drain_all(struct handler *h);
 int lazy_connected(struct handler *h);
 int lazy_channel_msg(struct handler *h, int fd, bool bulk);
 int lazy_channel_dispatch(struct handler *h, int r, const struct pp_hdr *hd, const uint8_t *buf, bool bulk);
-/* Fetch nr pages of pid at addr now (mem >= 0: pwrite them there, else
- * through the uffds), reading the urgent channel until they are in. */
-int lazy_fetch_sync(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, int mem);
-/* The same for many ranges with their requests in flight together: begin,
- * queue each range, end waits for the last page. */
+/* Fetch ranges of pid now (mem >= 0: pwrite them there, else through the
+ * uffds), their requests in flight together: begin, queue each range, end
+ * reads the urgent channel until the last page is in. */
 void lazy_fetch_begin(struct handler *h, int mem);
 int lazy_fetch_queue(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr);
 int lazy_fetch_end(struct handler *h);

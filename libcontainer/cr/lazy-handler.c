@@ -103,10 +103,10 @@ static void *conn_main(void *arg)
 		snprintf(h->conn_err, sizeof(h->conn_err), "%s", err_msg());
 	atomic_store(&h->conn_done, true);
 	/* the loop joins it: a server that talks at once, or a dial that
-	 * failed, is heard before anything asks for a page (if this write
-	 * failed, the first request would join it) */
-	if (write(h->news_efd, &one, sizeof(one)) < 0)
-		return NULL;
+	 * failed, is heard before anything asks for a page */
+	if (write(h->news_efd, &one, sizeof(one)) < 0) {
+		/* then the first request, or READY, joins it */
+	}
 	return NULL;
 }
 
@@ -169,7 +169,8 @@ static int fail(struct handler *h, int r, const char *why)
 	if (h->failed)
 		return r;
 	h->failed = true;
-	/* the source is told, not left to time out: it runs on sooner */
+	/* the source is told, not left to time out: it runs on sooner (a dial
+	 * still retrying is waited for, up to the timeout) */
 	conn_join(h);
 	snprintf(msg, sizeof(msg), "%s after %llu of %llu pages; killed the container", why,
 		 (unsigned long long)(h->s.total - h->s.missing), (unsigned long long)h->s.total);
@@ -383,14 +384,6 @@ int lazy_fetch_end(struct handler *h)
 	h->sync_left = 0;
 	h->sync_dst = false;
 	return r;
-}
-
-int lazy_fetch_sync(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, int mem)
-{
-	lazy_fetch_begin(h, mem);
-	int r = lazy_fetch_queue(h, pid, addr, nr);
-	int e = lazy_fetch_end(h);
-	return r < 0 ? r : e;
 }
 
 /* A PAGES message: header already read, payload in buf. */
