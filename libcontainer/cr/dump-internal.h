@@ -22,6 +22,9 @@ struct dthread {
 	pid_t ns_tid; /* the tree's pid namespace */
 	bool seized;  /* ours: detach it at the end */
 	bool stopped; /* its interrupt stop was collected */
+	/* what the core step saw (thread.c), for the pages a lazy dump keeps
+	 * in the images (pages.c): the stack pointer, the rseq area or 0 */
+	uint64_t sp, rseq, rseq_size;
 };
 
 struct dtask {

@@ -147,28 +147,32 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Sorts v and reads its median, 99th percentile and maximum (0 if empty). */
+/* Sorts v and reads its median, 99th percentile and, if asked, maximum
+ * (0 if empty). */
 static void percentiles(uint32_t *v, size_t n, uint32_t *p50, uint32_t *p99, uint32_t *max)
 {
-	*p50 = *p99 = *max = 0;
+	*p50 = *p99 = 0;
+	if (max)
+		*max = 0;
 	if (!n)
 		return;
 	qsort(v, n, sizeof(*v), cmp_u32);
 	*p50 = v[n / 2];
 	*p99 = v[(n * 99) / 100];
-	*max = v[n - 1];
+	if (max)
+		*max = v[n - 1];
 }
 
 void lazy_write_stats(struct handler *h, int result)
 {
 	char path[4096], *text = NULL;
 	size_t len;
-	uint32_t p50, p99, pmax, w50, w99, wmax, a50, a99, amax, c50, c99, cmax;
+	uint32_t p50, p99, pmax, w50, w99, a50, a99, c50, c99;
 
 	percentiles(h->lat, h->n_lat, &p50, &p99, &pmax);
-	percentiles(h->lat_wire, h->n_lat, &w50, &w99, &wmax);
-	percentiles(h->lat_ask, h->n_lat, &a50, &a99, &amax);
-	percentiles(h->lat_place, h->n_lat, &c50, &c99, &cmax);
+	percentiles(h->lat_wire, h->n_lat, &w50, &w99, NULL);
+	percentiles(h->lat_ask, h->n_lat, &a50, &a99, NULL);
+	percentiles(h->lat_place, h->n_lat, &c50, &c99, NULL);
 	yajl_gen g = json_gen_new(true);
 	if (!g)
 		return;

@@ -6,9 +6,10 @@
  * every anonymous private VMA that holds lazy pages (whole VMAs: a partial
  * registration would split them), keep THP off those ranges (a collapse
  * would fill holes with zeros behind our back), and hand the fd and the
- * runs to the handler. The pages the tree touches first (under each
- * thread's stack pointer) are in the images, so the tree needs nothing from
- * the page server until it runs: the handler dials it while the tree is
+ * runs to the handler. The pages the restore and the tree touch first
+ * (each thread's rseq area, the page under its stack pointer) are in the
+ * images (pages.c), so nothing is needed from the page server until the
+ * tree runs: the handler dials it while the tree is
  * built, and the restore waits for that only before it lets the tree go.
  * The handler is a process of its own: forked here and detached, or the
  * `skua lazy-pages` daemon listening in the image/work directory.

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/ptrace.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -26,7 +25,6 @@
 #include "cr/image.h"
 #include "cr/mm-cache.h"
 #include "cr/pages.h"
-#include "cr/ptrace.h"
 #include "pagemap.pb-c.h"
 
 #define PAGE_SZ 4096UL
@@ -260,27 +258,21 @@ static int cmp_u64(const void *a, const void *b)
 /* The page under each thread's stack pointer and the one below it (the red
  * zone, a signal frame): the first things the restored tree touches; and
  * the thread's rseq area, which the kernel writes when restore registers it
- * (rst_thread_state). */
+ * (rst_thread_state). As the core step saw them: no ptrace call here. */
 static int first_pages(struct pages_out *o, const struct dtask *t)
 {
 	o->first = calloc(4 * t->n_threads + 1, sizeof(*o->first));
 	if (!o->first)
 		return err_set(ENOMEM, "out of memory");
 	for (size_t i = 0; i < t->n_threads; i++) {
-		struct skua_ptrace_rseq_configuration rs = { 0 };
-		struct user_regs_struct regs;
-		pid_t tid = t->threads[i].tid;
-		int r = ptrace_get_regs(tid, &regs);
-		if (r < 0)
-			return r;
-		uint64_t sp = regs.rsp & ~(PAGE_SZ - 1);
-		o->first[o->n_first++] = sp;
-		o->first[o->n_first++] = sp - PAGE_SZ;
-		if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, tid, sizeof(rs), &rs) < 0)
-			return err_sys(errno, "reading the rseq configuration of %d", tid);
-		if (rs.rseq_abi_pointer) {
-			uint64_t a = rs.rseq_abi_pointer, e = a + (rs.rseq_abi_size ? rs.rseq_abi_size : 32) - 1;
-			o->first[o->n_first++] = a & ~(PAGE_SZ - 1);
+		const struct dthread *th = &t->threads[i];
+		if (th->sp) {
+			o->first[o->n_first++] = th->sp & ~(PAGE_SZ - 1);
+			o->first[o->n_first++] = (th->sp & ~(PAGE_SZ - 1)) - PAGE_SZ;
+		}
+		if (th->rseq) {
+			uint64_t e = th->rseq + (th->rseq_size ? th->rseq_size : 32) - 1;
+			o->first[o->n_first++] = th->rseq & ~(PAGE_SZ - 1);
 			o->first[o->n_first++] = e & ~(PAGE_SZ - 1);
 		}
 	}

@@ -247,8 +247,7 @@ static int dump_injected(struct dump_inject *inj, ThreadCoreEntry *e)
 	return 0;
 }
 
-static int dump_thread_body(struct dump_ctx *ctx, pid_t pid, const struct dthread *th,
-			    ThreadCoreEntry *e)
+static int dump_thread_body(struct dump_ctx *ctx, pid_t pid, struct dthread *th, ThreadCoreEntry *e)
 {
 	struct user_regs_struct regs;
 	char path[96], comm[64];
@@ -291,6 +290,11 @@ static int dump_thread_body(struct dump_ctx *ctx, pid_t pid, const struct dthrea
 		return err_set(ENOMEM, "out of memory");
 	x86_regs_entry__init(e->regs);
 	regs_to_entry(&regs, e->regs);
+	th->sp = regs.rsp;
+	if (e->rseq) {
+		th->rseq = e->rseq->rseq_abi_pointer;
+		th->rseq_size = e->rseq->rseq_abi_size;
+	}
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, th->tid);
 	r = proc_read_line(path, comm, sizeof(comm));
@@ -302,7 +306,7 @@ static int dump_thread_body(struct dump_ctx *ctx, pid_t pid, const struct dthrea
 	return 0;
 }
 
-int thread_dump(struct dump_ctx *ctx, const struct dtask *t, const struct dthread *th,
+int thread_dump(struct dump_ctx *ctx, const struct dtask *t, struct dthread *th,
 		ThreadCoreEntry **ret)
 {
 	ThreadCoreEntry *e = calloc(1, sizeof(*e));

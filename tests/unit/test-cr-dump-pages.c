@@ -132,11 +132,17 @@ static int byte_at(int dfd, pid_t pid, const struct run *runs, size_t n, uint64_
 	return -1;
 }
 
-static int dump_pages(pid_t pid, const char *name, bool lazy, int *ret_dfd)
+/* seen: the stack pointer and rseq area as the dump's core step notes them */
+static int dump_pages(pid_t pid, const char *name, bool lazy, const struct dthread *seen, int *ret_dfd)
 {
 	char dir[128];
 	struct cr_dump_opts o = { .pid = pid, .lazy_pages = lazy };
 	struct dthread th = { .tid = pid, .ns_tid = pid };
+	if (seen) {
+		th.sp = seen->sp;
+		th.rseq = seen->rseq;
+		th.rseq_size = seen->rseq_size;
+	}
 	struct dtask t = { .pid = pid, .ns_pid = pid, .threads = &th, .n_threads = 1 };
 	MmEntry mm = MM_ENTRY__INIT;
 
@@ -186,7 +192,7 @@ int main(void)
 	for (int i = 0; i < 5000 && !sh->ready; i++)
 		usleep(1000);
 
-	is_int(dump_pages(pid, "eager", false, &dfd), 0, "pages dumped");
+	is_int(dump_pages(pid, "eager", false, NULL, &dfd), 0, "pages dumped");
 	size_t n = load_runs(dfd, pid, runs, 256);
 	is_int(mask_of(runs, n, sh->file_map, 4), 0x2, "file private: only the written page");
 	is_int(byte_at(dfd, pid, runs, n, sh->file_map + PG + 5), 'W', "with the written byte");
@@ -209,7 +215,8 @@ int main(void)
 	}
 	ok(offsets, "runs are stored back to back, in order");
 
-	/* a lazy dump reads the threads' stack pointers: stopped, as a dump has them */
+	/* a lazy dump keeps the pages at the stack pointer and the rseq area
+	 * that the core step saw: read here the same way, the child stopped */
 	struct user_regs_struct regs = { 0 };
 	struct iovec iov = { .iov_base = &regs, .iov_len = sizeof(regs) };
 	int wst;
@@ -218,7 +225,8 @@ int main(void)
 	   "the child stopped under ptrace");
 	struct skua_ptrace_rseq_configuration rs = { 0 };
 	ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, sizeof(rs), &rs);
-	is_int(dump_pages(pid, "lazy", true, &dfd2), 0, "lazy pages dumped");
+	struct dthread seen = { .sp = regs.rsp, .rseq = rs.rseq_abi_pointer, .rseq_size = rs.rseq_abi_size };
+	is_int(dump_pages(pid, "lazy", true, &seen, &dfd2), 0, "lazy pages dumped");
 	ptrace(PTRACE_DETACH, pid, 0, 0);
 	uint64_t eager_pages = 0, lazy_pages = 0;
 	for (size_t i = 0; i < n; i++)
