@@ -204,7 +204,13 @@ static int send_req(struct handler *h, pid_t pid, uint64_t addr, uint32_t nr, ui
 	if (ret_id)
 		*ret_id = hd.id;
 	h->reqs++;
-	return pp_send(h->urgent, &hd, pl, sizeof(pl), NULL, 0);
+	/* Not under the lock: a send over TCP may run the network's receive
+	 * work for both channels, and the stream would wait for it. Only the
+	 * main thread uses the urgent channel. */
+	lazy_unlock(h);
+	r = pp_send(h->urgent, &hd, pl, sizeof(pl), NULL, 0);
+	lazy_lock(h);
+	return r;
 }
 
 static uint32_t us_since(unsigned long long t, unsigned long long now)
@@ -443,7 +449,13 @@ static int read_error(const uint8_t *buf, const struct pp_hdr *hd, char *out, si
 int lazy_channel_msg(struct handler *h, int fd, bool bulk)
 {
 	struct pp_hdr hd;
-	int r = pp_recv(fd, &hd, h->buf, h->buf_cap);
+	int r;
+
+	/* reading the answer (up to a fault's prefetch) needs no lock: the
+	 * stream places its pages meanwhile */
+	lazy_unlock(h);
+	r = pp_recv(fd, &hd, h->buf, h->buf_cap);
+	lazy_lock(h);
 
 	return lazy_channel_dispatch(h, r, &hd, h->buf, bulk);
 }
