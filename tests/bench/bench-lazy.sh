@@ -16,16 +16,22 @@
 #                the \0 on --status-fd), from dump.log
 #   total        checkpoint started -> the checkpoint exited (every page is
 #                at the destination, the source destroyed)
-#   fault p50/p99  from the destination's stats-lazy: memhog is told to
-#                checksum all its memory right after restore returns, so its
-#                faults race the background stream
+#   fault p50/p99  from the destination's stats-lazy, taken while the
+#                background stream runs (the workload modes below)
 #   background   pages streamed / (all in - tree running), GB/s
 # and, measured in the same run by build/workloads/lazyraw: TCP bulk rate and
-# 32 B -> 4 KiB round trip over the veth and over loopback, UFFDIO_COPY rate
+# 32 B -> 4 KiB round trip over the veth (alone, and 500 us apart beside a
+# raw stream) and over loopback, UFFDIO_COPY rate
 # into fresh pages and the cost of one single-page copy. BENCH_LAZY_KEEP=DIR
-# keeps each size's dump, restore and lazy logs and stats in DIR/SIZE.
-# BENCH_LAZY_IDLE=1 tells memhog to checksum only after every page is in:
-# the stream alone, without a workload's faults and CPU beside it.
+# keeps each size's dump, restore and lazy logs and stats in DIR/MODE-SIZE.
+# One table per workload mode in BENCH_LAZY_MODES (default "serve hog"):
+#   serve  memhog reads one word of a random page 2000 times a second
+#          (BENCH_LAZY_RATE) from restore's return until every page is in, as
+#          a server answering requests would; then it checksums everything
+#   hog    memhog checksums all its memory right after restore returns: its
+#          faults chase the stream and it keeps one of the CPUs busy
+#   idle   memhog checksums only after every page is in: the stream alone
+#          (BENCH_LAZY_IDLE=1 is the same as BENCH_LAZY_MODES=idle)
 # Memory is warmed (lazyraw warm) before the raw rates and before each
 # migration: this VM's host takes back guest memory left free, and whoever
 # touches it first waits for the host (1-2 GB/s instead of 7 for
@@ -36,6 +42,9 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 SIZES=${BENCH_LAZY_SIZES:-64 1024 4096}
+MODES=${BENCH_LAZY_MODES:-serve hog}
+[ -z "${BENCH_LAZY_IDLE:-}" ] || MODES=idle
+RATE=${BENCH_LAZY_RATE:-2000}
 WL=$SKUA_SRC/build/workloads
 PORT=27451
 RAW_PORT=27452
@@ -87,7 +96,8 @@ netns_setup() {
 		ip -n $NS_S link set lo up && ip -n $NS_D link set lo up
 }
 
-# raw_rates: sets VETH_GBPS VETH_RTT50 VETH_RTT99 LO_GBPS LO_RTT50 COPY_GBPS PAGE_COPY_US
+# raw_rates: sets VETH_GBPS VETH_RTT50 VETH_RTT99 BUSY_RTT50 BUSY_RTT99 LO_GBPS
+# LO_RTT50 COPY_GBPS PAGE_COPY_US
 raw_rates() {
 	# nsenter itself, not a function's subshell, so that $! is the server
 	nsenter --net=/run/netns/$NS_S -- "$WL/lazyraw" serve $RAW_PORT >"$BENCH_DIR/raw-serve.out" 2>&1 &
@@ -96,6 +106,14 @@ raw_rates() {
 	for ((i = 0; i < 50; i++)); do grep -q listening "$BENCH_DIR/raw-serve.out" && break; sleep 0.1; done
 	read -r _ VETH_GBPS < <(in_d "$WL/lazyraw" bulk $IP_S $RAW_PORT 2048)
 	read -r _ VETH_RTT50 _ VETH_RTT99 < <(in_d "$WL/lazyraw" rtt $IP_S $RAW_PORT 20000)
+	# the same round trip, 500 us apart, while a raw stream fills the veth
+	# (what a fault meets during a migration, without the migration)
+	nsenter --net=/run/netns/$NS_D -- "$WL/lazyraw" bulk $IP_S $RAW_PORT 65536 >/dev/null 2>&1 &
+	local busy=$!
+	sleep 0.2
+	read -r _ BUSY_RTT50 _ BUSY_RTT99 < <(in_d "$WL/lazyraw" rtt $IP_S $RAW_PORT 2000 500)
+	kill "$busy" 2>/dev/null
+	wait "$busy" 2>/dev/null
 	read -r _ LO_GBPS < <(in_s "$WL/lazyraw" bulk 127.0.0.1 $RAW_PORT 2048)
 	read -r _ LO_RTT50 _ _ < <(in_s "$WL/lazyraw" rtt 127.0.0.1 $RAW_PORT 20000)
 	kill "$RAW_PID" 2>/dev/null
@@ -106,11 +124,13 @@ raw_rates() {
 	RTT_COPY=$(awk "BEGIN { printf \"%.1f\", $VETH_RTT50 + $PAGE_COPY_US }")
 }
 
-# migrate MIB: one lazy migration; prints a table row, appends to the plot data.
+# migrate MODE MIB: one lazy migration; prints a table row, appends to the
+# mode's plot data.
 migrate() {
-	local mib=$1 d="$BENCH_DIR/m$1" id_s=lzb-s-$1 id_d=lzb-d-$1
+	local mode=$1 mib=$2 d="$BENCH_DIR/m$2" id_s=lzb-s-$2 id_d=lzb-d-$2 args="\"$2\""
 	mkdir -p "$d/img" "$d/work" "$d/rwork"
-	bench_bundle "$d/bundle" "[\"/bin/memhog\", \"$mib\"]" >/dev/null 2>&1 || return 1
+	[ "$mode" != serve ] || args="$args, \"-T\", \"$RATE\""
+	bench_bundle "$d/bundle" "[\"/bin/memhog\", $args]" >/dev/null 2>&1 || return 1
 	cp "$WL/memhog" "$d/bundle/rootfs/bin/memhog"
 	jq '.root.readonly = false | .process.env += ["ZDTM_DIR=/tmp"]' "$d/bundle/config.json" >"$d/c.json" &&
 		mv "$d/c.json" "$d/bundle/config.json"
@@ -147,10 +167,12 @@ migrate() {
 	wait $waiter || { echo "no lazy restore for $mib MiB" >&2; cat "$d/dst.out" "$d/cpt.out" "$d/work/dump.log" \
 		"$d/rwork/restore.log" >&2; return 1; }
 	t_run=$(now_us)
-	[ -n "${BENCH_LAZY_IDLE:-}" ] || "$SKUA" --root $ROOT_D kill $id_d USR1
+	# serve and hog start touching memory now; serve and idle (again)
+	# checksum it once every page is in
+	[ "$mode" = idle ] || "$SKUA" --root $ROOT_D kill $id_d USR1
 	wait "$CPT_PID"
 	local rc=$?
-	[ -z "${BENCH_LAZY_IDLE:-}" ] || "$SKUA" --root $ROOT_D kill $id_d USR1
+	[ "$mode" = hog ] || "$SKUA" --root $ROOT_D kill $id_d USR1
 	t_end=$(now_us)
 	CPT_PID=
 	for ((i = 0; i < 600; i++)); do grep -q -e PASS -e FAIL "$d/dst.out" && break; sleep 0.1; done
@@ -172,17 +194,23 @@ migrate() {
 	printf '| %5s MiB | %8s | %8s | %8s | %9s | %7s | %6s / %6s | %6s | %s | %s |\n' "$mib" \
 		"$ready" "$down" "$(ms "$t0" "$t_run")" "$(ms "$t0" "$t_end")" "$faults" "$p50" "$p99" \
 		"$bg" "$(bench_ratio "$bg" "$VETH_GBPS")" "$(bench_ratio "$p50" "$RTT_COPY")"
-	echo "$mib $down $(ms "$t0" "$t_end") $bg $p50 $p99 $(ms "$t0" "$t_run")" >>"$BENCH_DIR/plot.dat"
+	echo "$mib $down $(ms "$t0" "$t_end") $bg $p50 $p99 $(ms "$t0" "$t_run")" >>"$BENCH_DIR/plot-$mode.dat"
 	"$SKUA" --root $ROOT_D delete -f $id_d >/dev/null 2>&1
 	if [ -n "${BENCH_LAZY_KEEP:-}" ]; then
-		mkdir -p "$BENCH_LAZY_KEEP/$mib" && cp "$d"/work/*.log "$d"/rwork/*.log "$d"/rwork/stats-* "$d"/work/stats-* "$BENCH_LAZY_KEEP/$mib/" 2>/dev/null
+		mkdir -p "$BENCH_LAZY_KEEP/$mode-$mib" &&
+			cp "$d"/work/*.log "$d"/rwork/*.log "$d"/rwork/stats-* "$d"/work/stats-* "$BENCH_LAZY_KEEP/$mode-$mib/" 2>/dev/null
 	fi
 	rm -rf "$d"
 }
 
 plot() {
 	command -v gnuplot >/dev/null || { echo "(no gnuplot: make deps-bench)"; return 0; }
-	[ -s "$BENCH_DIR/plot.dat" ] || return 0
+	local first=${MODES%% *} m series=
+	[ -s "$BENCH_DIR/plot-$first.dat" ] || return 0
+	for m in $MODES; do
+		[ -s "$BENCH_DIR/plot-$m.dat" ] || continue
+		series="$series${series:+, }\"$BENCH_DIR/plot-$m.dat\" using 5:xtic(sprintf(\"%d MiB\", \$1)) title \"$m p50\", \"\" using 6 title \"$m p99\""
+	done
 	gnuplot <<EOF
 set terminal pngcairo size 900,420 noenhanced font ",10"
 set output "$SKUA_SRC/docs/lazy-bench.png"
@@ -193,12 +221,12 @@ set style fill solid 0.8 border -1
 set logscale y
 set ylabel "ms"
 set key top left
-set title "downtime and total migration time"
-plot "$BENCH_DIR/plot.dat" using 2:xtic(sprintf("%d MiB", \$1)) title "downtime (source frozen -> destination running)", \
+set title "downtime and total migration time ($first)"
+plot "$BENCH_DIR/plot-$first.dat" using 2:xtic(sprintf("%d MiB", \$1)) title "downtime (source frozen -> destination running)", \
      "" using 3 title "total (every page delivered)"
 set ylabel "us"
 set title "fault latency while the stream runs"
-plot "$BENCH_DIR/plot.dat" using 5:xtic(sprintf("%d MiB", \$1)) title "p50", "" using 6 title "p99"
+plot $series
 unset multiplot
 EOF
 	echo "plot: docs/lazy-bench.png"
@@ -208,20 +236,31 @@ mkdir -p "$SKUA_SRC/build/bench"
 echo "== lazy migration: memhog between two netns over veth (checkpoint --lazy-pages / restore --lazy-pages)"
 netns_setup || { echo "bench-lazy: cannot make network namespaces" >&2; exit 1; }
 raw_rates
-echo "raw, same run: TCP over veth ${VETH_GBPS} GB/s, round trip 32 B->4 KiB p50 ${VETH_RTT50} us (p99 ${VETH_RTT99});" \
+echo "raw, same run: TCP over veth ${VETH_GBPS} GB/s, round trip 32 B->4 KiB p50 ${VETH_RTT50} us (p99 ${VETH_RTT99})," \
+	"beside a raw stream p50 ${BUSY_RTT50} us (p99 ${BUSY_RTT99});" \
 	"loopback ${LO_GBPS} GB/s, p50 ${LO_RTT50} us; UFFDIO_COPY ${COPY_GBPS} GB/s in 4 MiB calls, ${PAGE_COPY_US} us per single page" \
 	"(memory warmed first at ${WARM_GBPS} GB/s)"
 {
-	echo "| size | ready ms | downtime ms | bound ms | total ms | faults | fault p50 / p99 us | bg GB/s | bg / veth TCP | p50 / (RTT + copy) |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	rc=0
-	for mib in $SIZES; do
-		need=$((mib * 3 + 1024))
-		if [ "$(avail_mib)" -lt "$need" ]; then
-			echo "| $mib MiB | skipped: needs $need MiB available |"
-			continue
-		fi
-		migrate "$mib" || rc=1
+	for mode in $MODES; do
+		echo
+		case $mode in
+		serve) echo "workload serve: memhog reads a random page $RATE times a second while the stream runs" ;;
+		hog) echo "workload hog: memhog checksums all its memory as soon as restore returns" ;;
+		idle) echo "workload idle: the stream alone (memhog checksums after every page is in)" ;;
+		*) echo "bench-lazy: unknown mode $mode" >&2; rc=1; continue ;;
+		esac
+		echo
+		echo "| size | ready ms | downtime ms | bound ms | total ms | faults | fault p50 / p99 us | bg GB/s | bg / veth TCP | p50 / (RTT + copy) |"
+		echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+		for mib in $SIZES; do
+			need=$((mib * 3 + 1024))
+			if [ "$(avail_mib)" -lt "$need" ]; then
+				echo "| $mib MiB | skipped: needs $need MiB available |"
+				continue
+			fi
+			migrate "$mode" "$mib" || rc=1
+		done
 	done
 	exit $rc
 } | tee "$SKUA_SRC/build/bench/lazy-table.md"

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lazyraw: the raw rates a lazy migration is measured against (bench-lazy.sh).
- *   lazyraw serve PORT             accept connections: "B" streams what it is
+ *   lazyraw serve PORT             accept connections (each in a child): "B"
+ *                                  streams what it is
  *                                  sent into the void, "R" answers each 32-byte
  *                                  request with 4 KiB
  *   lazyraw bulk HOST PORT MiB     send MiB in 4 MiB writes; prints tcp_gbps
- *   lazyraw rtt HOST PORT N        N request/reply round trips; prints
- *                                  rtt_p50_us rtt_p99_us
+ *   lazyraw rtt HOST PORT N [GAP]  N request/reply round trips, GAP us
+ *                                  apart (default 0); prints rtt_p50_us
+ *                                  rtt_p99_us
  *   lazyraw uffd MiB               UFFDIO_COPY of MiB into fresh registered
  *                                  memory in 4 MiB calls, and 4096 single-page
  *                                  copies; prints copy_gbps page_copy_us
@@ -27,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include "zdtm.h"
 
@@ -93,6 +96,15 @@ static void serve(int port)
 		char mode;
 		if (c < 0)
 			continue;
+		/* each connection in a child: a round trip can run beside a stream */
+		pid_t pid = fork();
+		if (pid != 0) {
+			close(c);
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+			continue;
+		}
+		close(lfd);
 		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (full_io(c, &mode, 1, 0) == 0 && mode == 'B') {
 			while (read(c, buf, CHUNK) > 0)
@@ -102,7 +114,7 @@ static void serve(int port)
 			while (full_io(c, req, sizeof(req), 0) == 0 && full_io(c, buf, PG, 1) == 0)
 				;
 		}
-		close(c);
+		_exit(0);
 	}
 }
 
@@ -131,7 +143,7 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void rtt(const char *host, const char *port, int n)
+static void rtt(const char *host, const char *port, int n, int gap_us)
 {
 	int fd = dial(host, port);
 	char req[32] = { 0 }, rep[PG];
@@ -144,6 +156,8 @@ static void rtt(const char *host, const char *port, int n)
 		if (full_io(fd, req, sizeof(req), 1) < 0 || full_io(fd, rep, sizeof(rep), 0) < 0)
 			zdtm_fail("rtt");
 		t[i] = (now_s() - t0) * 1e6;
+		if (gap_us > 0)
+			usleep(gap_us);
 	}
 	qsort(t, n, sizeof(double), cmp_d);
 	printf("rtt_p50_us %.1f rtt_p99_us %.1f\n", t[n / 2], t[(n * 99) / 100]);
@@ -201,13 +215,13 @@ int main(int argc, char **argv)
 		serve(atoi(argv[2]));
 	else if (argc == 5 && !strcmp(argv[1], "bulk"))
 		bulk(argv[2], argv[3], strtoul(argv[4], NULL, 0));
-	else if (argc == 5 && !strcmp(argv[1], "rtt"))
-		rtt(argv[2], argv[3], atoi(argv[4]));
+	else if ((argc == 5 || argc == 6) && !strcmp(argv[1], "rtt"))
+		rtt(argv[2], argv[3], atoi(argv[4]), argc == 6 ? atoi(argv[5]) : 0);
 	else if (argc == 3 && !strcmp(argv[1], "uffd"))
 		uffd_rate(strtoul(argv[2], NULL, 0));
 	else if (argc == 3 && !strcmp(argv[1], "warm"))
 		warm(strtoul(argv[2], NULL, 0));
 	else
-		zdtm_fail("usage: lazyraw serve PORT | bulk HOST PORT MiB | rtt HOST PORT N | uffd MiB | warm MiB");
+		zdtm_fail("usage: lazyraw serve PORT | bulk HOST PORT MiB | rtt HOST PORT N [GAP] | uffd MiB | warm MiB");
 	return 0;
 }

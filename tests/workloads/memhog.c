@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * memhog [MiB] [-H]: N MiB (default 256) of pseudo-random anonymous memory
- * with a checksum, 16 MiB that are never touched and must read back as zero,
- * and a 4 MiB private file mapping of which every other page was written.
- * -H asks for transparent huge pages on the big area (benchmarks).
+ * memhog [MiB] [-H] [-T RATE]: N MiB (default 256) of pseudo-random anonymous
+ * memory with a checksum, 16 MiB that are never touched and must read back as
+ * zero, and a 4 MiB private file mapping of which every other page was
+ * written. -H asks for transparent huge pages on the big area (benchmarks).
  * SIGUSR2 only wakes it: a benchmark lets it run once before a checkpoint.
+ * -T RATE (benchmarks): after the first SIGUSR1, read one word of a random
+ * page of the big area RATE times a second, as a server answering requests
+ * would, until a second SIGUSR1; then verify everything.
  */
 #include <sys/mman.h>
 #include "zdtm.h"
@@ -14,6 +17,29 @@
 #define PAGE 4096UL
 
 static void nop(int sig) { (void)sig; }
+
+/* One read of a random page every 1/rate s until SIGUSR1 (the checksum
+ * at the end covers what was read). */
+static void touch_paced(const uint64_t *big, size_t size, unsigned long rate)
+{
+	uint64_t seed = 0x2545f4914f6cdd1dULL, sink = 0;
+	struct timespec due;
+	long step = 1000000000L / (long)rate;
+
+	zdtm_usr1 = 0;
+	clock_gettime(CLOCK_MONOTONIC, &due);
+	while (!zdtm_usr1) {
+		size_t pg = zdtm_rand(&seed) % (size / PAGE);
+		sink += *(volatile const uint64_t *)(big + pg * (PAGE / 8));
+		due.tv_nsec += step;
+		if (due.tv_nsec >= 1000000000L) {
+			due.tv_sec++;
+			due.tv_nsec -= 1000000000L;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
+	}
+	(void)sink;
+}
 
 static uint64_t fill(uint64_t *p, size_t words, uint64_t seed)
 {
@@ -79,6 +105,7 @@ int main(int argc, char **argv)
 {
 	size_t mib = 256, size;
 	int thp = 0;
+	unsigned long rate = 0;
 	uint64_t *big, sum, seed = 0x9e3779b97f4a7c15ULL;
 	unsigned char *zero, *fmap;
 	char path[4096];
@@ -88,6 +115,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-H"))
 			thp = 1;
+		else if (!strcmp(argv[i], "-T") && i + 1 < argc)
+			rate = strtoul(argv[++i], NULL, 0);
 		else
 			mib = strtoul(argv[i], NULL, 0);
 	}
@@ -105,6 +134,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)sum);
 	zdtm_ready();
 	zdtm_wait();
+	if (rate)
+		touch_paced(big, size, rate);
 
 	if (checksum(big, size / 8) != sum)
 		zdtm_fail("checksum of %zu MiB changed", mib);
