@@ -3,9 +3,11 @@
  * The destination handler's background stream: a thread reads the bulk
  * channel (messages up to 4 MiB) without holding anything, then copies each
  * message in pieces under the handler's lock. The main thread (faults,
- * urgent answers) takes the lock whenever poll() returns; the stream steps
- * aside between pieces when it sees the main thread waiting, so a fault
- * waits for at most one piece of copying instead of a whole message.
+ * urgent answers) takes the lock whenever poll() returns, and lets it go
+ * while it sends a request or reads an answer on the urgent channel; the
+ * stream steps aside between pieces when it sees the main thread waiting,
+ * so a fault waits for at most one piece of copying instead of a whole
+ * message.
  */
 #include <errno.h>
 #include <sched.h>

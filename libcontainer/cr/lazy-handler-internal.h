@@ -75,6 +75,9 @@ int lazy_drain_all(struct handler *h);
 /* The urgent channel, waiting for its thread if need be; a failure fails
  * the handler. */
 int lazy_connected(struct handler *h);
+/* One message of the urgent channel, read and dispatched; called with the
+ * lock held, it lets the lock go while it reads (as sending a request does):
+ * the stream may place pages meanwhile. */
 int lazy_channel_msg(struct handler *h, int fd, bool bulk);
 int lazy_channel_dispatch(struct handler *h, int r, const struct pp_hdr *hd, const uint8_t *buf, bool bulk);
 /* Fetch ranges of pid now (mem >= 0: pwrite them there, else through the

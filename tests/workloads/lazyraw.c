@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * lazyraw: the raw rates a lazy migration is measured against (bench-lazy.sh).
- *   lazyraw serve PORT             accept connections (each in a child): "B"
- *                                  streams what it is
- *                                  sent into the void, "R" answers each 32-byte
- *                                  request with 4 KiB
+ *   lazyraw serve PORT             accept connections, each in a child: "B"
+ *                                  streams what it is sent into the void, "R"
+ *                                  answers each 32-byte request with 4 KiB
  *   lazyraw bulk HOST PORT MiB     send MiB in 4 MiB writes; prints tcp_gbps
  *   lazyraw rtt HOST PORT N [GAP]  N request/reply round trips, GAP us
  *                                  apart (default 0); prints rtt_p50_us
