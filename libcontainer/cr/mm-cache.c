@@ -24,7 +24,6 @@
 
 #include "base/cleanup.h"
 #include "base/error.h"
-#include "base/fd.h"
 #include "base/log.h"
 #include "cr/cr.h"
 #include "cr/mm-cache.h"
@@ -60,7 +59,7 @@ int cr_mm_cache_fill(const pid_t *pids, size_t n, struct cr_mm_cache **ret)
 	for (size_t i = 0; i < n; i++) {
 		struct mm_cached *m = &c->e[c->n];
 		/* a task that exits meanwhile is simply not cached */
-		if (vma_read_smaps(pids[i], &m->smaps) < 0)
+		if (vma_read_maps(pids[i], "smaps", &m->smaps) < 0)
 			continue;
 		m->pid = pids[i];
 		c->n++;
@@ -89,7 +88,8 @@ static struct mm_cached *find(struct cr_mm_cache *c, pid_t pid)
 	return NULL;
 }
 
-/* Each VMA's Rss from the early read, in one pass (the dump asks per VMA). */
+/* Each VMA's Rss from the early read, in one pass (the dump asks per VMA);
+ * in address order, as smaps lists them. */
 static int index_rss(struct mm_cached *m, size_t n_vmas)
 {
 	unsigned long long a, b, kb;
@@ -111,15 +111,13 @@ static int index_rss(struct mm_cached *m, size_t n_vmas)
 int mm_cache_vmas(struct cr_mm_cache *c, pid_t pid, VmaEntry ***ret, size_t *ret_n)
 {
 	_cleanup_free_ char *maps = NULL, *copy = NULL;
-	char path[64];
 	struct mm_cached *m = find(c, pid);
 
 	if (!m)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	int r = read_file(path, &maps, NULL, 256u << 20);
+	int r = vma_read_maps(pid, "maps", &maps);
 	if (r < 0)
-		return err_sys(-r, "reading %s", path);
+		return r;
 	if (!vma_same_mappings(maps, m->smaps, false)) {
 		log_info("pid %d mapped or unmapped memory since its mappings were first read: "
 			 "reading them again", pid);
@@ -145,7 +143,7 @@ int mm_cache_verify(struct cr_mm_cache *c)
 		_cleanup_free_ char *now = NULL;
 		if (!m->used)
 			continue;
-		int r = vma_read_smaps(m->pid, &now);
+		int r = vma_read_maps(m->pid, "smaps", &now);
 		if (r < 0)
 			return r;
 		if (!vma_same_mappings(now, m->smaps, true))
@@ -160,14 +158,20 @@ int mm_cache_verify(struct cr_mm_cache *c)
 	return 0;
 }
 
+static int cmp_rss(const void *key, const void *elem)
+{
+	uint64_t a = *(const uint64_t *)key, b = ((const struct vma_rss *)elem)->start;
+	return a < b ? -1 : a > b;
+}
+
 bool mm_cache_dense(struct cr_mm_cache *c, pid_t pid, uint64_t start, uint64_t end)
 {
 	const struct mm_cached *m = find(c, pid);
+	const struct vma_rss *v;
 
 	if (!m || !m->used || end - start < DENSE_MIN)
 		return false;
-	for (size_t i = 0; i < m->n_rss; i++)
-		if (m->rss[i].start == start && m->rss[i].end == end)
-			return m->rss[i].kb * 1024 * 2 >= end - start;
-	return false;
+	/* asked once per VMA while frozen: a search, not a walk per VMA */
+	v = bsearch(&start, m->rss, m->n_rss, sizeof(*m->rss), cmp_rss);
+	return v && v->end == end && v->kb * 1024 * 2 >= end - start;
 }

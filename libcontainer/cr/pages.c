@@ -267,8 +267,9 @@ static int first_pages(struct pages_out *o, const struct dtask *t)
 	for (size_t i = 0; i < t->n_threads; i++) {
 		const struct dthread *th = &t->threads[i];
 		if (th->sp) {
-			o->first[o->n_first++] = th->sp & ~(PAGE_SZ - 1);
-			o->first[o->n_first++] = (th->sp & ~(PAGE_SZ - 1)) - PAGE_SZ;
+			uint64_t p = th->sp & ~(PAGE_SZ - 1);
+			o->first[o->n_first++] = p;
+			o->first[o->n_first++] = p - PAGE_SZ;
 		}
 		if (th->rseq) {
 			uint64_t e = th->rseq + (th->rseq_size ? th->rseq_size : 32) - 1;

@@ -208,11 +208,11 @@ int vma_parse_smaps_text(pid_t pid, char *text, VmaEntry ***ret, size_t *ret_n)
 	return 0;
 }
 
-int vma_read_smaps(pid_t pid, char **ret)
+int vma_read_maps(pid_t pid, const char *which, char **ret)
 {
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, which);
 	int r = read_file(path, ret, NULL, 256u << 20);
 	return r < 0 ? err_sys(-r, "reading %s", path) : 0;
 }
@@ -220,7 +220,7 @@ int vma_read_smaps(pid_t pid, char **ret)
 int vma_parse_smaps(pid_t pid, VmaEntry ***ret, size_t *ret_n)
 {
 	_cleanup_free_ char *text = NULL;
-	int r = vma_read_smaps(pid, &text);
+	int r = vma_read_maps(pid, "smaps", &text);
 
 	return r < 0 ? r : vma_parse_smaps_text(pid, text, ret, ret_n);
 }

@@ -15,9 +15,10 @@
  * vsyscall included: restore needs to know where they were). A mapping we
  * cannot restore (a deleted file, a device's PFN map) is refused by name. */
 int vma_parse_smaps(pid_t pid, VmaEntry ***ret, size_t *ret_n);
-/* The same in two steps: the text of /proc/PID/smaps, then its parse (which
- * cuts text into lines). */
-int vma_read_smaps(pid_t pid, char **ret);
+/* The same in two steps: the text of /proc/PID/smaps (which: "smaps"; or
+ * "maps", without the page walk), then its parse (which cuts text into
+ * lines). */
+int vma_read_maps(pid_t pid, const char *which, char **ret);
 int vma_parse_smaps_text(pid_t pid, char *text, VmaEntry ***ret, size_t *ret_n);
 /* Whether two texts of smaps or maps describe the same mappings: the same
  * maps lines in the same order and, with flags, the same VmFlags (Rss and the
