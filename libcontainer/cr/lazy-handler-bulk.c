@@ -3,16 +3,18 @@
  * The destination handler's background stream: a thread reads the bulk
  * channel (messages up to 4 MiB) without holding anything, then copies each
  * message in pieces under the handler's lock. The main thread (faults,
- * urgent answers) takes the lock whenever poll() returns, and lets it go
- * while it sends a request or reads an answer on the urgent channel; the
- * stream steps aside between pieces when it sees the main thread waiting,
- * so a fault waits for at most one piece of copying instead of a whole
- * message.
+ * urgent answers) holds the lock for its bookkeeping and lets it go while it
+ * sends a request, and while it reads and copies an answer on the urgent
+ * channel: it alone reads the tasks' events, so the tasks and runs cannot
+ * change under its copy. The stream steps aside between pieces when it sees
+ * the main thread waiting, so the main thread waits for at most one piece
+ * of copying instead of a whole message.
  */
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -38,6 +40,13 @@ void lazy_yield(struct handler *h)
 	pthread_mutex_unlock(&h->mu);
 	while (atomic_load(&h->main_wants))
 		sched_yield();
+	pthread_mutex_lock(&h->mu);
+}
+
+void lazy_stream_pause(struct handler *h)
+{
+	pthread_mutex_unlock(&h->mu);
+	nanosleep(&(struct timespec){ 0, 50000 }, NULL);
 	pthread_mutex_lock(&h->mu);
 }
 

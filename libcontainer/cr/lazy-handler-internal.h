@@ -56,6 +56,12 @@ struct handler {
 	bool sync_dst;
 	struct pending pending[PENDING_MAX];
 	size_t n_pending;
+	/* the urgent answer being handled: read at t_in; copied (by t_placed)
+	 * before the lock was taken, its pages still to be marked done */
+	struct {
+		unsigned long long t_in, t_placed;
+		bool copied;
+	} ans;
 	/* LAT_MAX fault latencies (us) in one block with, for each, its parts:
 	 * fault read -> request written (ask) -> answer read (wire) -> the copy
 	 * that woke the task (place) */
@@ -64,21 +70,22 @@ struct handler {
 	/* stats */
 	uint64_t faults, reqs, pages_urgent, pages_bulk, pages_after_running, pages_zero_wire, bytes;
 	uint64_t pages_eager;
+	uint64_t ev_fork, ev_remap, ev_remove, ev_unmap; /* the tasks' events read */
+	uint64_t bulk_deferred; /* stream pieces left to the sweep: the address space kept changing */
 	unsigned long long bulk_recv_ns, bulk_place_ns; /* the stream thread's */
 	unsigned long long t_start, t_running, t_done;
 };
 
 /* lazy-handler.c */
-int lazy_apply(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, const uint8_t *data);
 int lazy_fault(struct handler *h, size_t idx, uint64_t addr);
 int lazy_drain_all(struct handler *h);
 /* The urgent channel, waiting for its thread if need be; a failure fails
  * the handler. */
 int lazy_connected(struct handler *h);
 /* One message of the urgent channel, read and dispatched; called with the
- * lock held, it lets the lock go while it reads (as sending a request does):
- * the stream may place pages meanwhile. */
-int lazy_channel_msg(struct handler *h, int fd, bool bulk);
+ * lock held, it lets the lock go while it reads and copies an answer (as
+ * sending a request does): the stream may place pages meanwhile. */
+int lazy_urgent_msg(struct handler *h);
 int lazy_channel_dispatch(struct handler *h, int r, const struct pp_hdr *hd, const uint8_t *buf, bool bulk);
 /* Fetch ranges of pid now (mem >= 0: pwrite them there, else through the
  * uffds), their requests in flight together: begin, queue each range, end
@@ -96,6 +103,7 @@ void lazy_bulk_stop(struct handler *h);
 void lazy_lock(struct handler *h);   /* the main thread's: first in line */
 void lazy_unlock(struct handler *h);
 void lazy_yield(struct handler *h);  /* the stream's: let a waiting main thread in */
+void lazy_stream_pause(struct handler *h); /* the stream's: let go a while (events to read) */
 
 /* lazy-watchdog.c */
 int lazy_watchdog_start(struct handler *h);

@@ -124,15 +124,18 @@ int lazy_handle_event(struct handler *h, size_t idx, const struct uffd_msg *m)
 		return lazy_fault(h, idx, m->arg.pagefault.address & ~(PG - 1));
 	case UFFD_EVENT_FORK: {
 		int fd = (int)m->arg.fork.ufd;
+		h->ev_fork++;
 		fd_set_nonblock(fd, 1);
 		fd_set_cloexec(fd, 1);
 		log_info("pid %d forked: a new userfaultfd %d", h->s.tasks[idx].src_pid, fd);
 		return hstate_fork(&h->s, idx, fd);
 	}
 	case UFFD_EVENT_REMAP:
+		h->ev_remap++;
 		return hstate_remap(&h->s, idx, m->arg.remap.from, m->arg.remap.to, m->arg.remap.len);
 	case UFFD_EVENT_REMOVE:
 	case UFFD_EVENT_UNMAP:
+		*(m->event == UFFD_EVENT_REMOVE ? &h->ev_remove : &h->ev_unmap) += 1;
 		hstate_remove(&h->s, idx, m->arg.remove.start, m->arg.remove.end);
 		return 0;
 	default:
@@ -184,6 +187,11 @@ void lazy_write_stats(struct handler *h, int result)
 	json_gen_kv_int(g, "fault_requests", (long long)h->n_lat);
 	json_gen_kv_int(g, "requests", (long long)h->reqs);
 	json_gen_kv_int(g, "pages_eager", (long long)h->pages_eager);
+	json_gen_kv_int(g, "bulk_pieces_deferred", (long long)h->bulk_deferred);
+	json_gen_kv_int(g, "events_fork", (long long)h->ev_fork);
+	json_gen_kv_int(g, "events_remap", (long long)h->ev_remap);
+	json_gen_kv_int(g, "events_remove", (long long)h->ev_remove);
+	json_gen_kv_int(g, "events_unmap", (long long)h->ev_unmap);
 	json_gen_kv_int(g, "pages_urgent", (long long)h->pages_urgent);
 	json_gen_kv_int(g, "pages_bulk", (long long)h->pages_bulk);
 	json_gen_kv_int(g, "pages_bulk_after_running", (long long)h->pages_after_running);

@@ -17,8 +17,9 @@
  *
  * If the page server goes away or talks nonsense before every page is in,
  * the restored tasks are killed: they must not run on with holes in their
- * memory. The loop is single-threaded; faults wait at most for one bulk
- * message (64 KiB growing to 4 MiB) being read.
+ * memory. The loop runs on the main thread; the stream has a thread of
+ * its own (lazy-handler-bulk.c), and an answer to a fault is copied as soon
+ * as it is read, without waiting for the stream.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +49,7 @@
 #define PREFETCH 15 /* a fault asks for 64 KiB */
 #define SWEEP_PAGES 256
 #define BULK_PIECE 64 /* pages copied per hold of the lock by the stream */
+#define STREAM_EAGAIN_TRIES 200 /* 50 us apart */
 
 static int dial(const char *addr, uint16_t port, int timeout_s)
 {
@@ -191,7 +193,7 @@ int lazy_connected(struct handler *h)
 }
 
 static int send_req(struct handler *h, pid_t pid, uint64_t addr, uint32_t nr, uint32_t prefetch,
-		    uint64_t *ret_id)
+		    uint64_t *ret_id, unsigned long long *t_sent)
 {
 	struct pp_req q = { .addr = addr, .nr_pages = nr, .prefetch = prefetch };
 	struct pp_hdr hd = { .type = PP_REQ, .pid = (uint32_t)pid, .id = ++h->next_id };
@@ -209,6 +211,8 @@ static int send_req(struct handler *h, pid_t pid, uint64_t addr, uint32_t nr, ui
 	 * main thread uses the urgent channel. */
 	lazy_unlock(h);
 	r = pp_send(h->urgent, &hd, pl, sizeof(pl), NULL, 0);
+	if (t_sent)
+		*t_sent = now_ns();
 	lazy_lock(h);
 	return r;
 }
@@ -219,13 +223,12 @@ static uint32_t us_since(unsigned long long t, unsigned long long now)
 	return (uint32_t)(us > UINT32_MAX ? UINT32_MAX : us);
 }
 
-/* t_in: when the answer's message was read */
-static void note_latency(struct handler *h, uint64_t id, unsigned long long t_in)
+/* t_in: when the answer's message was read; now: when its copy returned */
+static void note_latency(struct handler *h, uint64_t id, unsigned long long t_in, unsigned long long now)
 {
 	for (size_t i = 0; i < h->n_pending; i++) {
 		if (h->pending[i].id != id)
 			continue;
-		unsigned long long now = now_ns();
 		uint32_t us = us_since(h->pending[i].t, now);
 		if (h->lat && h->n_lat < LAT_MAX) {
 			h->lat_wire[h->n_lat] = us_since(h->pending[i].t_sent, t_in);
@@ -276,14 +279,24 @@ int lazy_drain_all(struct handler *h)
 	return 0;
 }
 
-/* Copy, reading events and retrying while the address space moves. */
-int lazy_apply(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, const uint8_t *data)
+/* The main thread's copy, reading events and retrying while the address
+ * space moves. With the lock held (locked), the pages are marked done too;
+ * without it, only copied (hstate_copy): the caller marks them once it holds
+ * the lock. Only this thread reads the tasks' events, so nothing changes the
+ * tasks and runs while it copies. */
+static int apply_main(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, const uint8_t *data,
+		      bool locked)
 {
 	for (int tries = 0; tries < 1000; tries++) {
-		int r = hstate_apply(&h->s, pid, addr, nr, data);
+		int r = locked ? hstate_apply(&h->s, pid, addr, nr, data) : hstate_copy(&h->s, pid, addr, nr, data);
 		if (r != -EAGAIN)
 			return r;
-		if ((r = lazy_drain_all(h)) < 0)
+		if (!locked)
+			lazy_lock(h);
+		r = lazy_drain_all(h);
+		if (!locked)
+			lazy_unlock(h);
+		if (r < 0)
 			return r;
 	}
 	return err_set(EAGAIN, "the address space of pid %d keeps changing", pid);
@@ -329,11 +342,12 @@ int lazy_fault(struct handler *h, size_t idx, uint64_t addr)
 	while (j < n && j < k + 1 + PREFETCH && run->st[j] == PG_MISSING)
 		j++;
 	hstate_mark(&h->s, run, k, j - k, PG_REQUESTED);
-	r = send_req(h, t->src_pid, run->src + k * 4096, 1, (uint32_t)(j - k - 1), &id);
+	unsigned long long t_sent;
+	r = send_req(h, t->src_pid, run->src + k * 4096, 1, (uint32_t)(j - k - 1), &id, &t_sent);
 	if (r < 0)
 		return r;
 	if (h->n_pending < PENDING_MAX)
-		h->pending[h->n_pending++] = (struct pending){ id, t_fault, now_ns() };
+		h->pending[h->n_pending++] = (struct pending){ id, t_fault, t_sent };
 	return 0;
 }
 
@@ -358,7 +372,7 @@ static int fetch_wait(struct handler *h, uint64_t below)
 	int r = 0;
 
 	while (h->sync_left > below && r >= 0)
-		r = lazy_channel_msg(h, h->urgent, false);
+		r = lazy_urgent_msg(h);
 	return r < 0 ? r : 0;
 }
 
@@ -371,7 +385,7 @@ int lazy_fetch_queue(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr)
 		if (h->sync_left && h->sync_left + n > FETCH_WINDOW_PAGES &&
 		    (r = fetch_wait(h, FETCH_WINDOW_PAGES > n ? FETCH_WINDOW_PAGES - n : 0)) < 0)
 			return r;
-		r = send_req(h, pid, addr, n, 0, &h->sync_id);
+		r = send_req(h, pid, addr, n, 0, &h->sync_id, NULL);
 		if (r < 0)
 			return fail(h, r, "page server connection lost");
 		h->sync_left += n;
@@ -420,17 +434,35 @@ static int on_pages(struct handler *h, const struct pp_hdr *hd, const uint8_t *b
 		return lazy_eager_write(h, p.addr, p.nr_pages, data);
 	}
 	if (!bulk) {
-		unsigned long long t_in = now_ns(); /* the answer is read */
-		r = lazy_apply(h, (pid_t)hd->pid, p.addr, p.nr_pages, data);
-		note_latency(h, hd->id, t_in); /* the copy woke the task */
+		if (h->ans.copied) {
+			/* copied before the lock was taken: the bookkeeping */
+			hstate_done(&h->s, (pid_t)hd->pid, p.addr, p.nr_pages);
+			r = 0;
+		} else {
+			h->ans.t_in = now_ns();
+			r = apply_main(h, (pid_t)hd->pid, p.addr, p.nr_pages, data, true);
+			h->ans.t_placed = now_ns();
+		}
+		note_latency(h, hd->id, h->ans.t_in, h->ans.t_placed); /* the copy woke the task */
 		return r;
 	}
-	/* the stream goes in pieces, letting faults in between */
+	/* The stream goes in pieces, letting faults in between. It never reads
+	 * the tasks' events (the main thread copies without the lock because
+	 * only it does): a piece that meets a change of the address space under
+	 * way waits for the main thread to read it, a while; then it stays
+	 * missing, and the sweep after the stream asks for it. */
 	for (uint32_t at = 0; at < p.nr_pages; at += BULK_PIECE) {
 		uint32_t n = p.nr_pages - at < BULK_PIECE ? p.nr_pages - at : BULK_PIECE;
-		r = lazy_apply(h, (pid_t)hd->pid, p.addr + (uint64_t)at * 4096, n,
-			       data ? data + (size_t)at * 4096 : NULL);
-		if (r < 0)
+		const uint8_t *d = data ? data + (size_t)at * 4096 : NULL;
+		uint64_t addr = p.addr + (uint64_t)at * 4096;
+		r = hstate_apply(&h->s, (pid_t)hd->pid, addr, n, d);
+		for (int tries = 0; r == -EAGAIN && tries < STREAM_EAGAIN_TRIES; tries++) {
+			lazy_stream_pause(h); /* the main thread reads the events */
+			r = hstate_apply(&h->s, (pid_t)hd->pid, addr, n, d);
+		}
+		if (r == -EAGAIN)
+			h->bulk_deferred++;
+		else if (r < 0)
 			return r;
 		lazy_yield(h);
 	}
@@ -445,19 +477,49 @@ static int read_error(const uint8_t *buf, const struct pp_hdr *hd, char *out, si
 	return e > 0 ? -e : -EIO;
 }
 
-/* One message from a channel; protocol errors are the peer's fault. */
-int lazy_channel_msg(struct handler *h, int fd, bool bulk)
+/* Pages that answer a request (not an eager fetch's, which go to memory
+ * directly) are copied as soon as they are read, before the lock is taken:
+ * the faulting task is woken without waiting for the stream's piece. */
+static void urgent_precopy(struct handler *h, const struct pp_hdr *hd)
+{
+	struct pp_pages p;
+
+	h->ans.t_in = now_ns();
+	h->ans.t_placed = 0;
+	h->ans.copied = false;
+	if (hd->type != PP_PAGES || pp_pages_decode(h->buf, hd->len, hd->flags, &p) < 0)
+		return; /* the dispatch says what is wrong */
+	bool is_sync = hd->id && h->sync_id && hd->id >= h->sync_lo && hd->id <= h->sync_id;
+	if (is_sync && h->sync_dst)
+		return;
+	const uint8_t *data = hd->flags & PP_F_ZERO ? NULL : h->buf + PP_PAGES_SIZE;
+	int r = apply_main(h, (pid_t)hd->pid, p.addr, p.nr_pages, data, false);
+	h->ans.t_placed = now_ns();
+	/* a failure is met again, and reported, by the copy under the lock */
+	h->ans.copied = r >= 0;
+}
+
+/* Called without the lock, returns with it held. */
+static int urgent_msg_unlocked(struct handler *h)
 {
 	struct pp_hdr hd;
-	int r;
+	int r = pp_recv(h->urgent, &hd, h->buf, h->buf_cap);
 
-	/* reading the answer (up to a fault's prefetch) needs no lock: the
-	 * stream places its pages meanwhile */
-	lazy_unlock(h);
-	r = pp_recv(fd, &hd, h->buf, h->buf_cap);
+	if (r >= 0)
+		urgent_precopy(h, &hd);
+	else
+		h->ans.copied = false;
 	lazy_lock(h);
+	return lazy_channel_dispatch(h, r, &hd, h->buf, false);
+}
 
-	return lazy_channel_dispatch(h, r, &hd, h->buf, bulk);
+/* One message from the urgent channel; protocol errors are the peer's fault. */
+int lazy_urgent_msg(struct handler *h)
+{
+	/* reading the answer (up to a fault's prefetch) and copying it need
+	 * no lock: the stream places its pages meanwhile */
+	lazy_unlock(h);
+	return urgent_msg_unlocked(h);
 }
 
 /* What pp_recv (result r) brought; called with the lock held. */
@@ -521,7 +583,7 @@ static int sweep(struct handler *h)
 				while (j < n && j - k < SWEEP_PAGES && run->st[j] == PG_MISSING)
 					j++;
 				hstate_mark(&h->s, run, k, j - k, PG_REQUESTED);
-				int r = send_req(h, t->src_pid, run->src + k * 4096, (uint32_t)(j - k), 0, NULL);
+				int r = send_req(h, t->src_pid, run->src + k * 4096, (uint32_t)(j - k), 0, NULL, NULL);
 				if (r < 0)
 					return r;
 				k = j;
@@ -644,7 +706,11 @@ static int loop(struct handler *h)
 		lazy_unlock(h);
 		int k = poll(p, n, h->bulk_done && h->s.missing ? 100 : -1);
 		quiet = k == 0;
-		lazy_lock(h);
+		/* an answer first, and before the lock: it wakes a task */
+		if (k > 0 && p[1].revents)
+			r = urgent_msg_unlocked(h);
+		else
+			lazy_lock(h);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -657,8 +723,6 @@ static int loop(struct handler *h)
 		for (size_t i = 0; i < nt && r >= 0; i++)
 			if (p[3 + i].revents)
 				r = drain_uffd(h, i);
-		if (r >= 0 && p[1].revents)
-			r = lazy_channel_msg(h, h->urgent, false);
 		if (p[2].revents) {
 			uint64_t v;
 			if (read(h->news_efd, &v, sizeof(v)) < 0)

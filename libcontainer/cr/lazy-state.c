@@ -27,6 +27,13 @@ static uint64_t run_pages(const struct hrun *r)
 	return (r->end - r->start) / PG;
 }
 
+/* A page's state may be read by a copy running without the handler's lock
+ * (hstate_copy) while the other thread marks pages done under it. */
+static uint8_t pg_state(const struct hrun *r, uint64_t k)
+{
+	return __atomic_load_n(&r->st[k], __ATOMIC_RELAXED);
+}
+
 int hstate_add_task(struct hstate *s, pid_t src_pid, pid_t host_pid, int uffd, int pidfd,
 		    const uint64_t (*runs)[2], size_t n_runs)
 {
@@ -103,10 +110,11 @@ struct hrun *hstate_find(struct hstate *s, size_t idx, uint64_t addr)
 void hstate_mark(struct hstate *s, struct hrun *run, uint64_t first, uint64_t n, uint8_t st)
 {
 	for (uint64_t k = first; k < first + n; k++) {
-		if (run->st[k] != PG_DONE && st == PG_DONE)
+		if (run->st[k] == PG_DONE)
+			continue;
+		if (st == PG_DONE)
 			s->missing--;
-		if (run->st[k] != PG_DONE)
-			run->st[k] = st;
+		__atomic_store_n(&run->st[k], st, __ATOMIC_RELAXED);
 	}
 }
 
@@ -184,7 +192,7 @@ void hstate_task_gone(struct hstate *s, size_t idx)
 		hstate_mark(s, &t->runs[i], 0, run_pages(&t->runs[i]), PG_DONE);
 }
 
-/* One contiguous range into one task. */
+/* One contiguous range into one task: 0, 1 if the task is gone, or <0. */
 static int place(struct hstate *s, size_t idx, uint64_t dst, const uint8_t *data, uint64_t len)
 {
 	struct htask *t = &s->tasks[idx];
@@ -202,12 +210,12 @@ static int place(struct hstate *s, size_t idx, uint64_t dst, const uint8_t *data
 			done = z.zeropage;
 		}
 		if (rc == 0) {
-			*(data ? &s->copied : &s->zeroed) += len / PG;
+			__atomic_fetch_add(data ? &s->copied : &s->zeroed, len / PG, __ATOMIC_RELAXED);
 			return 0;
 		}
 		int e = errno;
 		if (done > 0) {
-			*(data ? &s->copied : &s->zeroed) += done / PG;
+			__atomic_fetch_add(data ? &s->copied : &s->zeroed, (uint64_t)done / PG, __ATOMIC_RELAXED);
 			/* a partial copy says EAGAIN: go on after what was done,
 			 * the next try names the page that stopped it */
 			if (e == EAGAIN) {
@@ -220,14 +228,10 @@ static int place(struct hstate *s, size_t idx, uint64_t dst, const uint8_t *data
 		} else {
 			done = 0;
 		}
-		if (e == EAGAIN) {
-			s->eagain = true;
+		if (e == EAGAIN)
 			return -EAGAIN;
-		}
-		if (e == ESRCH) {
-			hstate_task_gone(s, idx);
-			return 0;
-		}
+		if (e == ESRCH)
+			return 1; /* the task is gone */
 		if (e == ENOENT)
 			return 0; /* unmapped under us */
 		if (e != EEXIST)
@@ -245,16 +249,20 @@ static int place(struct hstate *s, size_t idx, uint64_t dst, const uint8_t *data
 	return 0;
 }
 
-int hstate_apply(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr, const uint8_t *data)
+/* Walks the pages of src_pid in [src, src + nr pages) that some task still
+ * misses, copying (data, or zeros when NULL) and/or marking them done, one
+ * contiguous sub-range at a time. */
+static int walk(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr, const uint8_t *data,
+		bool copy, bool mark)
 {
 	uint64_t send = src + nr * PG;
 	int r;
 
-	s->eagain = false;
 	for (size_t ti = 0; ti < s->n_tasks; ti++) {
 		if (s->tasks[ti].src_pid != src_pid || s->tasks[ti].gone || s->tasks[ti].uffd < 0)
 			continue;
-		for (size_t ri = 0; ri < s->tasks[ti].n_runs; ri++) {
+		bool gone = false;
+		for (size_t ri = 0; ri < s->tasks[ti].n_runs && !gone; ri++) {
 			struct hrun *run = &s->tasks[ti].runs[ri];
 			uint64_t rsend = run->src + (run->end - run->start);
 			uint64_t a = run->src > src ? run->src : src, b = rsend < send ? rsend : send;
@@ -262,27 +270,49 @@ int hstate_apply(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr, con
 				continue;
 			uint64_t k = (a - run->src) / PG, kend = (b - run->src) / PG;
 			while (k < kend) {
-				if (run->st[k] == PG_DONE) {
+				if (pg_state(run, k) == PG_DONE) {
 					k++;
 					continue;
 				}
 				uint64_t j = k + 1;
-				while (j < kend && run->st[j] != PG_DONE)
+				while (j < kend && pg_state(run, j) != PG_DONE)
 					j++;
-				const uint8_t *d = data ? data + (run->src + k * PG - src) : NULL;
-				r = place(s, ti, run->start + k * PG, d, (j - k) * PG);
-				if (r < 0)
-					return r;
-				if (s->tasks[ti].gone)
-					break;
-				/* place() may have grown nothing, but the task array is stable here */
-				run = &s->tasks[ti].runs[ri];
-				hstate_mark(s, run, k, j - k, PG_DONE);
+				if (copy) {
+					const uint8_t *d = data ? data + (run->src + k * PG - src) : NULL;
+					r = place(s, ti, run->start + k * PG, d, (j - k) * PG);
+					if (r < 0)
+						return r;
+					if (r > 0) {
+						/* a copy beside the other thread leaves
+						 * the bookkeeping to whoever holds the lock */
+						if (mark)
+							hstate_task_gone(s, ti);
+						gone = true;
+						break;
+					}
+				}
+				if (mark)
+					hstate_mark(s, run, k, j - k, PG_DONE);
 				k = j;
 			}
 		}
 	}
 	return 0;
+}
+
+int hstate_apply(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr, const uint8_t *data)
+{
+	return walk(s, src_pid, src, nr, data, true, true);
+}
+
+int hstate_copy(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr, const uint8_t *data)
+{
+	return walk(s, src_pid, src, nr, data, true, false);
+}
+
+void hstate_done(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr)
+{
+	walk(s, src_pid, src, nr, NULL, false, true);
 }
 
 void hstate_free(struct hstate *s)

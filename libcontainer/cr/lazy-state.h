@@ -37,8 +37,7 @@ struct hstate {
 	struct htask *tasks;
 	size_t n_tasks;
 	uint64_t total, missing;  /* pages registered / not yet done */
-	uint64_t copied, zeroed;  /* pages placed by UFFDIO_COPY / ZEROPAGE */
-	bool eagain;              /* a copy met EAGAIN: read the events, retry */
+	uint64_t copied, zeroed;  /* pages placed by UFFDIO_COPY / ZEROPAGE (atomic) */
 };
 
 /* A task with its runs (st all PG_MISSING); takes ownership of the fds. */
@@ -51,9 +50,14 @@ int hstate_remap(struct hstate *s, size_t idx, uint64_t from, uint64_t to, uint6
 void hstate_remove(struct hstate *s, size_t idx, uint64_t start, uint64_t end);
 void hstate_task_gone(struct hstate *s, size_t idx);
 /* Pages of src_pid at src (data NULL: zeros) into every task holding them
- * that still misses them. Returns 0 or <0 (hstate.eagain set when the caller
- * must drain events first and call again). */
+ * that still misses them, which are then done. Returns 0 or <0; -EAGAIN
+ * when the caller must read the tasks' events first and call again. */
 int hstate_apply(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr, const uint8_t *data);
+/* hstate_apply in two steps: the copy, which changes no state (so it may run
+ * beside another thread's hstate_apply, as long as nothing else changes the
+ * tasks and runs meanwhile), then the marking of those pages done. */
+int hstate_copy(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr, const uint8_t *data);
+void hstate_done(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr);
 /* Which run of task idx holds addr; NULL if none. */
 struct hrun *hstate_find(struct hstate *s, size_t idx, uint64_t addr);
 void hstate_mark(struct hstate *s, struct hrun *run, uint64_t first, uint64_t n, uint8_t st);

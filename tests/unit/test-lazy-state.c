@@ -2,7 +2,8 @@
 /* The lazy-pages handler's page bookkeeping against a real userfaultfd on
  * this process's own memory (never touched before it is filled: residency
  * is checked with mincore, content only of filled pages): copies and zero
- * pages land, pages that already exist (EEXIST) count as done, removed
+ * pages land, a copy without its bookkeeping marks nothing until it is
+ * marked done, pages that already exist (EEXIST) count as done, removed
  * ranges are not written again, moved ranges are filled at their new place,
  * a fork doubles what is missing. */
 #include <errno.h>
@@ -73,8 +74,16 @@ int main(void)
 	ok(s.total == 14 && s.missing == 14, "14 pages missing (%llu)", (unsigned long long)s.missing);
 	is_int(resident(r, 16), 0, "nothing is there yet");
 
-	/* data into pages 0-3 */
-	is_int(hstate_apply(&s, 7, (uintptr_t)r, 4, data), 0, "four pages applied");
+	/* data into pages 0-1 in two steps (a copy beside the other thread,
+	 * then the bookkeeping under the lock), then 2-3 in one */
+	is_int(hstate_copy(&s, 7, (uintptr_t)r, 2, data), 0, "two pages copied");
+	is_int(resident(r, 16), 2, "two pages resident");
+	ok(s.missing == 14 && s.copied == 2, "still 14 missing: a copy alone marks nothing (%llu)",
+	   (unsigned long long)s.missing);
+	is_int(hstate_copy(&s, 7, (uintptr_t)r, 2, data), 0, "copying them again meets EEXIST, no error");
+	hstate_done(&s, 7, (uintptr_t)r, 2);
+	ok(s.missing == 12 && s.copied == 2, "marked done: 12 missing (%llu)", (unsigned long long)s.missing);
+	is_int(hstate_apply(&s, 7, (uintptr_t)r + 2 * PG, 2, data + 2 * PG), 0, "pages 2-3 applied");
 	is_int(resident(r, 16), 4, "four pages resident");
 	ok(!memcmp(r, data, 4 * PG), "with the data sent");
 	ok(s.missing == 10 && s.copied == 4, "10 missing, 4 copied");
