@@ -17,12 +17,16 @@
 #   total        checkpoint started -> the checkpoint exited (every page is
 #                at the destination, the source destroyed)
 #   fault p50/p99  from the destination's stats-lazy, taken while the
-#                background stream runs (the workload modes below)
+#                background stream runs (the workload modes below): the
+#                handler's fault read -> the copy that woke the task
+#   task-seen    serve only: memhog's own timing of each read of a page that
+#                was missing (mincore), trap and wake-ups included
 #   background   pages streamed / (all in - tree running), GB/s
 # and, measured in the same run by build/workloads/lazyraw: TCP bulk rate and
 # 32 B -> 4 KiB round trip over the veth (alone, and 500 us apart beside a
 # raw stream) and over loopback, UFFDIO_COPY rate
-# into fresh pages and the cost of one single-page copy. BENCH_LAZY_KEEP=DIR
+# into fresh pages and the cost of one single-page copy, and a userfault
+# served at once by another thread, as the faulting task sees it. BENCH_LAZY_KEEP=DIR
 # keeps each size's dump, restore and lazy logs and stats in DIR/MODE-SIZE.
 # One table per workload mode in BENCH_LAZY_MODES (default "serve hog"):
 #   serve  memhog reads one word of a random page 2000 times a second
@@ -97,7 +101,7 @@ netns_setup() {
 }
 
 # raw_rates: sets VETH_GBPS VETH_RTT50 VETH_RTT99 BUSY_RTT50 BUSY_RTT99 LO_GBPS
-# LO_RTT50 COPY_GBPS PAGE_COPY_US
+# LO_RTT50 COPY_GBPS PAGE_COPY_US UFAULT50 UFAULT99
 raw_rates() {
 	# nsenter itself, not a function's subshell, so that $! is the server
 	nsenter --net=/run/netns/$NS_S -- "$WL/lazyraw" serve $RAW_PORT >"$BENCH_DIR/raw-serve.out" 2>&1 &
@@ -121,7 +125,12 @@ raw_rates() {
 	RAW_PID=
 	WARM_GBPS=$("$WL/lazyraw" warm 1536 | awk '{ print $2 }')
 	read -r _ COPY_GBPS _ PAGE_COPY_US < <("$WL/lazyraw" uffd 1024)
+	# a fault served at once by a thread of the same process: what the VM
+	# charges a task for a userfault (trap, two wake-ups, the copy, the
+	# retried access), without the network
+	read -r _ UFAULT50 _ UFAULT99 < <("$WL/lazyraw" ufault 2000 500)
 	RTT_COPY=$(awk "BEGIN { printf \"%.1f\", $VETH_RTT50 + $PAGE_COPY_US }")
+	RTT_UFAULT=$(awk "BEGIN { printf \"%.1f\", $VETH_RTT50 + $UFAULT50 }")
 }
 
 # migrate MODE MIB: one lazy migration; prints a table row, appends to the
@@ -191,14 +200,19 @@ migrate() {
 	bulk=$(jq .pages_bulk "$s")
 	span=$(jq .running_to_done_us "$s")
 	bg=$(awk "BEGIN { if ($span > 0) printf \"%.2f\", $bulk * 4096 / ($span * 1000); else print \"n/a\" }")
-	printf '| %5s MiB | %8s | %8s | %8s | %9s | %7s | %6s / %6s | %6s | %s | %s |\n' "$mib" \
+	# as the task saw its faults (serve: memhog times each read of a page
+	# that was missing)
+	local t50=n/a t99=n/a tratio=n/a
+	read -r t50 t99 < <(sed -n 's/.* missing [0-9]* p50 \([0-9]*\) p99 \([0-9]*\) us;.*/\1 \2/p' "$d/dst.out")
+	[ -n "$t50" ] && tratio=$(bench_ratio "$t50" "$RTT_UFAULT") || t50=n/a t99=n/a
+	printf '| %5s MiB | %8s | %8s | %8s | %9s | %7s | %6s / %6s | %6s | %s | %s | %5s / %5s | %s |\n' "$mib" \
 		"$ready" "$down" "$(ms "$t0" "$t_run")" "$(ms "$t0" "$t_end")" "$faults" "$p50" "$p99" \
-		"$bg" "$(bench_ratio "$bg" "$VETH_GBPS")" "$(bench_ratio "$p50" "$RTT_COPY")"
+		"$bg" "$(bench_ratio "$bg" "$VETH_GBPS")" "$(bench_ratio "$p50" "$RTT_COPY")" "$t50" "$t99" "$tratio"
 	echo "$mib $down $(ms "$t0" "$t_end") $bg $p50 $p99 $(ms "$t0" "$t_run")" >>"$BENCH_DIR/plot-$mode.dat"
 	"$SKUA" --root $ROOT_D delete -f $id_d >/dev/null 2>&1
 	if [ -n "${BENCH_LAZY_KEEP:-}" ]; then
 		mkdir -p "$BENCH_LAZY_KEEP/$mode-$mib" &&
-			cp "$d"/work/*.log "$d"/rwork/*.log "$d"/rwork/stats-* "$d"/work/stats-* "$BENCH_LAZY_KEEP/$mode-$mib/" 2>/dev/null
+			cp "$d"/dst.out "$d"/work/*.log "$d"/rwork/*.log "$d"/rwork/stats-* "$d"/work/stats-* "$BENCH_LAZY_KEEP/$mode-$mib/" 2>/dev/null
 	fi
 	rm -rf "$d"
 }
@@ -239,7 +253,7 @@ raw_rates
 echo "raw, same run: TCP over veth ${VETH_GBPS} GB/s, round trip 32 B->4 KiB p50 ${VETH_RTT50} us (p99 ${VETH_RTT99})," \
 	"beside a raw stream p50 ${BUSY_RTT50} us (p99 ${BUSY_RTT99});" \
 	"loopback ${LO_GBPS} GB/s, p50 ${LO_RTT50} us; UFFDIO_COPY ${COPY_GBPS} GB/s in 4 MiB calls, ${PAGE_COPY_US} us per single page" \
-	"(memory warmed first at ${WARM_GBPS} GB/s)"
+	"(memory warmed first at ${WARM_GBPS} GB/s); a userfault served locally, as the task sees it, p50 ${UFAULT50} us (p99 ${UFAULT99})"
 {
 	rc=0
 	for mode in $MODES; do
@@ -251,8 +265,8 @@ echo "raw, same run: TCP over veth ${VETH_GBPS} GB/s, round trip 32 B->4 KiB p50
 		*) echo "bench-lazy: unknown mode $mode" >&2; rc=1; continue ;;
 		esac
 		echo
-		echo "| size | ready ms | downtime ms | bound ms | total ms | faults | fault p50 / p99 us | bg GB/s | bg / veth TCP | p50 / (RTT + copy) |"
-		echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+		echo "| size | ready ms | downtime ms | bound ms | total ms | faults | fault p50 / p99 us | bg GB/s | bg / veth TCP | p50 / (RTT + copy) | task-seen p50 / p99 us | task p50 / (RTT + userfault) |"
+		echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 		for mib in $SIZES; do
 			need=$((mib * 3 + 1024))
 			if [ "$(avail_mib)" -lt "$need" ]; then

@@ -11,6 +11,13 @@
  *   lazyraw uffd MiB               UFFDIO_COPY of MiB into fresh registered
  *                                  memory in 4 MiB calls, and 4096 single-page
  *                                  copies; prints copy_gbps page_copy_us
+ *   lazyraw ufault N GAP           N reads of missing pages (in random order,
+ *                                  GAP us apart) of memory registered with
+ *                                  userfaultfd, each served at once by a
+ *                                  thread with a one-page UFFDIO_COPY: a
+ *                                  fault without the network, timed as the
+ *                                  reading task sees it; prints
+ *                                  ufault_p50_us ufault_p99_us
  *   lazyraw warm MiB               populate MiB of fresh memory for writing
  *                                  and give it back; prints touch_gbps.
  *                                  The VM's host takes back guest memory left
@@ -21,6 +28,8 @@
  * Not a zdtm workload: it includes zdtm.h only for its helpers.
  */
 #include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -192,6 +201,65 @@ static void uffd_rate(size_t mib)
 	printf("copy_gbps %.2f page_copy_us %.2f\n", gbps, (now_s() - t0) * 1e6 / 4096);
 }
 
+struct ufault_srv {
+	int fd;
+	volatile int stop;
+	char *src;
+};
+
+static void *ufault_serve(void *arg)
+{
+	struct ufault_srv *u = arg;
+	struct pollfd p = { u->fd, POLLIN, 0 };
+
+	while (!u->stop) {
+		struct uffd_msg m;
+		if (poll(&p, 1, 100) <= 0 || read(u->fd, &m, sizeof(m)) != sizeof(m) ||
+		    m.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		struct uffdio_copy c = { .dst = m.arg.pagefault.address & ~(PG - 1), .src = (unsigned long)u->src,
+					 .len = PG };
+		if (ioctl(u->fd, UFFDIO_COPY, &c) < 0 && errno != EEXIST)
+			zdtm_fail("UFFDIO_COPY: %s", strerror(errno));
+	}
+	return NULL;
+}
+
+static void ufault(int n, int gap_us)
+{
+	size_t len = (size_t)n * PG;
+	char *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct ufault_srv u = { .fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK) };
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .range = { (unsigned long)mem, len }, .mode = UFFDIO_REGISTER_MODE_MISSING };
+	double *t = calloc(n, sizeof(double));
+	volatile char sink = 0;
+	pthread_t thr;
+
+	u.src = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (u.fd < 0 || mem == MAP_FAILED || u.src == MAP_FAILED || !t || ioctl(u.fd, UFFDIO_API, &api) < 0 ||
+	    ioctl(u.fd, UFFDIO_REGISTER, &reg) < 0)
+		zdtm_fail("userfaultfd: %s", strerror(errno));
+	madvise(mem, len, MADV_NOHUGEPAGE);
+	memset(u.src, 0x5a, PG);
+	if (pthread_create(&thr, NULL, ufault_serve, &u))
+		zdtm_fail("pthread_create");
+	for (int i = 0; i < n; i++) {
+		/* 7919 is prime: i * 7919 mod n visits every page once */
+		size_t pg = (size_t)i * 7919 % (size_t)n;
+		double t0 = now_s();
+		sink += mem[pg * PG];
+		t[i] = (now_s() - t0) * 1e6;
+		if (gap_us > 0)
+			usleep(gap_us);
+	}
+	u.stop = 1;
+	pthread_join(thr, NULL);
+	(void)sink;
+	qsort(t, n, sizeof(double), cmp_d);
+	printf("ufault_p50_us %.1f ufault_p99_us %.1f\n", t[n / 2], t[(n * 99) / 100]);
+}
+
 static void warm(size_t mib)
 {
 	size_t len = mib << 20;
@@ -218,9 +286,11 @@ int main(int argc, char **argv)
 		rtt(argv[2], argv[3], atoi(argv[4]), argc == 6 ? atoi(argv[5]) : 0);
 	else if (argc == 3 && !strcmp(argv[1], "uffd"))
 		uffd_rate(strtoul(argv[2], NULL, 0));
+	else if (argc == 4 && !strcmp(argv[1], "ufault"))
+		ufault(atoi(argv[2]), atoi(argv[3]));
 	else if (argc == 3 && !strcmp(argv[1], "warm"))
 		warm(strtoul(argv[2], NULL, 0));
 	else
-		zdtm_fail("usage: lazyraw serve PORT | bulk HOST PORT MiB | rtt HOST PORT N [GAP] | uffd MiB | warm MiB");
+		zdtm_fail("usage: lazyraw serve PORT | bulk HOST PORT MiB | rtt HOST PORT N [GAP] | uffd MiB | ufault N GAP | warm MiB");
 	return 0;
 }

@@ -7,7 +7,8 @@
  * SIGUSR2 only wakes it: a benchmark lets it run once before a checkpoint.
  * -T RATE (benchmarks): after the first SIGUSR1, read one word of a random
  * page of the big area RATE times a second, as a server answering requests
- * would, until a second SIGUSR1; then verify everything.
+ * would, until a second SIGUSR1; print how long the reads took, apart for
+ * pages that were missing and pages that were there; then verify everything.
  */
 #include <sys/mman.h>
 #include "zdtm.h"
@@ -20,17 +21,63 @@ static void nop(int sig) { (void)sig; }
 
 /* One read of a random page every 1/rate s until SIGUSR1 (the checksum
  * at the end covers what was read). */
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static long long ns_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+#define LAT_MAX 65536
+
+struct lat {
+	uint32_t us[LAT_MAX];
+	size_t n;
+};
+
+static void lat_add(struct lat *l, long long ns)
+{
+	if (l->n < LAT_MAX)
+		l->us[l->n++] = (uint32_t)(ns / 1000);
+}
+
+static void lat_print(const char *what, struct lat *l)
+{
+	qsort(l->us, l->n, sizeof(l->us[0]), cmp_u32);
+	if (l->n)
+		printf(" %s %zu p50 %u p99 %u us;", what, l->n, l->us[l->n / 2], l->us[l->n * 99 / 100]);
+	else
+		printf(" %s 0;", what);
+}
+
+/* One read of a random page every 1/rate s until SIGUSR1 (the checksum at
+ * the end covers what was read), each timed as the task sees it: a page
+ * that was not resident before (mincore) waited for the page server, one
+ * that was is the first touch of a page placed from outside. */
 static void touch_paced(const uint64_t *big, size_t size, unsigned long rate)
 {
 	uint64_t seed = 0x2545f4914f6cdd1dULL, sink = 0;
 	struct timespec due;
 	long step = 1000000000L / (long)rate;
+	static struct lat missing, resident;
 
 	zdtm_usr1 = 0;
 	clock_gettime(CLOCK_MONOTONIC, &due);
 	while (!zdtm_usr1) {
 		size_t pg = zdtm_rand(&seed) % (size / PAGE);
-		sink += *(volatile const uint64_t *)(big + pg * (PAGE / 8));
+		const uint64_t *p = big + pg * (PAGE / 8);
+		unsigned char in = 0;
+		if (mincore((void *)p, PAGE, &in) < 0)
+			in = 0;
+		long long t0 = ns_now();
+		sink += *(volatile const uint64_t *)p;
+		lat_add(in & 1 ? &resident : &missing, ns_now() - t0);
 		due.tv_nsec += step;
 		if (due.tv_nsec >= 1000000000L) {
 			due.tv_sec++;
@@ -39,6 +86,11 @@ static void touch_paced(const uint64_t *big, size_t size, unsigned long rate)
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
 	}
 	(void)sink;
+	printf("memhog reads:");
+	lat_print("missing", &missing);
+	lat_print("resident", &resident);
+	printf("\n");
+	fflush(stdout);
 }
 
 static uint64_t fill(uint64_t *p, size_t words, uint64_t seed)
