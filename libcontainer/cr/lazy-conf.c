@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -70,8 +71,11 @@ int lazy_timeout(void)
 	return *end || v <= 0 || v > 86400 ? LAZY_DEFAULT_TIMEOUT : (int)v;
 }
 
-void lazy_thread_nice(int nice)
+void lazy_thread_role(const char *name, int nice)
 {
+	/* for ps -L, top -H and perf: which thread of skua is which */
+	if (name && prctl(PR_SET_NAME, name, 0, 0, 0) < 0)
+		log_info("thread name %s not set: %m", name);
 	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) < 0)
 		log_info("thread priority %d not set: %m", nice);
 }

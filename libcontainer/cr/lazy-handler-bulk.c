@@ -63,7 +63,7 @@ static void *bulk_main(void *arg)
 	struct pp_hdr hd;
 
 	/* on a busy machine, faults first: the stream takes what CPU is left */
-	lazy_thread_nice(LAZY_NICE_BULK);
+	lazy_thread_role("lazy-stream", LAZY_NICE_BULK);
 	if (lazy_open_bulk(h) < 0) {
 		notify(h);
 		return NULL;

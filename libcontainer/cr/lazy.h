@@ -27,8 +27,10 @@ int lazy_timeout(void);
  * restored tasks and of the streams, which take what CPU is left. */
 #define LAZY_NICE_URGENT (-10)
 #define LAZY_NICE_BULK 10
-/* Sets the calling thread's nice value (best effort: logged if refused). */
-void lazy_thread_nice(int nice);
+/* Names the calling thread (15 characters at most; NULL: a process's main
+ * thread keeps its name) and sets its nice value (best effort: logged if
+ * refused). */
+void lazy_thread_role(const char *name, int nice);
 
 /* Source (checkpoint --lazy-pages --page-server A:P [--status-fd N]). */
 int lazy_src_configure(const char *addr_port, int status_fd);

@@ -174,7 +174,7 @@ static void *urgent_thread(void *arg)
 	struct pp_hdr h;
 	int r = buf ? 0 : -ENOMEM;
 
-	lazy_thread_nice(LAZY_NICE_URGENT);
+	lazy_thread_role("pgsrv-urgent", LAZY_NICE_URGENT);
 	while (r >= 0) {
 		r = pp_recv(s->urgent, &h, pl, sizeof(pl));
 		if (r < 0)
@@ -230,7 +230,7 @@ static void *bulk_thread(void *arg)
 	int r = buf ? 0 : -ENOMEM;
 
 	/* fault answers first: the stream takes what CPU is left */
-	lazy_thread_nice(LAZY_NICE_BULK);
+	lazy_thread_role("pgsrv-bulk", LAZY_NICE_BULK);
 
 	for (size_t i = 0; i < s->n_tasks && r >= 0; i++) {
 		struct src_task *t = &s->tasks[i];
