@@ -9,8 +9,9 @@
  *   TASK (control)   register the task's runs; fetch now the lazy pages
  *                    userfaultfd cannot hold (none, as dumps go), answer
  *   READY (control)  the tree is about to run: answer once connected
- *   fault (uffd)     REQ on the urgent channel with prefetch of neighbours;
- *                    the answer's UFFDIO_COPY wakes the task
+ *   fault (uffd)     REQ on the urgent channel, with prefetch of the next
+ *                    pages when the task reads forward; the answer's
+ *                    UFFDIO_COPY wakes the task
  *   END (control)    the tree runs: open the bulk channel, copy what it
  *                    streams into whatever is still missing
  *   all in           ACK_ALL, stats, exit
@@ -46,7 +47,8 @@
 #include "base/syscall.h"
 #include "cr/lazy-handler-internal.h"
 
-#define PREFETCH 15 /* a fault asks for 64 KiB */
+#define PREFETCH 15 /* a fault of a task that reads forward asks for 64 KiB */
+#define PREFETCH_REACH (2 * (PREFETCH + 1) * 4096UL) /* "forward": this far past the last fault */
 #define SWEEP_PAGES 256
 #define BULK_PIECE 64 /* pages copied per hold of the lock by the stream */
 #define STREAM_EAGAIN_TRIES 200 /* 50 us apart */
@@ -338,8 +340,12 @@ int lazy_fault(struct handler *h, size_t idx, uint64_t addr)
 			 t->src_pid, (unsigned long long)addr);
 		return zero_fill(h, idx, addr);
 	}
-	uint64_t k = (addr - run->start) / 4096, n = (run->end - run->start) / 4096, j = k;
-	while (j < n && j < k + 1 + PREFETCH && run->st[j] == PG_MISSING)
+	/* Neighbours come along when the task reads forward: for a task that
+	 * reads at random they would cost the source, the wire and the copy,
+	 * and keep this thread from the next fault. */
+	uint64_t k = (addr - run->start) / 4096, n = (run->end - run->start) / 4096, j = k + 1;
+	bool forward = hstate_forward(t, addr, PREFETCH_REACH);
+	while (forward && j < n && j < k + 1 + PREFETCH && run->st[j] == PG_MISSING)
 		j++;
 	hstate_mark(&h->s, run, k, j - k, PG_REQUESTED);
 	unsigned long long t_sent;

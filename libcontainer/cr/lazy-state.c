@@ -118,6 +118,14 @@ void hstate_mark(struct hstate *s, struct hrun *run, uint64_t first, uint64_t n,
 	}
 }
 
+bool hstate_forward(struct htask *t, uint64_t addr, uint64_t reach)
+{
+	bool fwd = t->last_fault && addr > t->last_fault && addr - t->last_fault <= reach;
+
+	t->last_fault = addr;
+	return fwd;
+}
+
 /* Split run i of t at addr (inside it): [start, addr) stays at i, the rest
  * goes to i + 1. */
 static int split_run(struct htask *t, size_t i, uint64_t addr)

@@ -31,6 +31,7 @@ struct htask {
 	bool gone;
 	struct hrun *runs;
 	size_t n_runs;
+	uint64_t last_fault;  /* the page of its last fault that needed a request */
 };
 
 struct hstate {
@@ -61,6 +62,9 @@ void hstate_done(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr);
 /* Which run of task idx holds addr; NULL if none. */
 struct hrun *hstate_find(struct hstate *s, size_t idx, uint64_t addr);
 void hstate_mark(struct hstate *s, struct hrun *run, uint64_t first, uint64_t n, uint8_t st);
+/* A fault of task t at addr (one that needs a request): does it lie after
+ * its last such fault, within reach bytes (the task reads forward)? */
+bool hstate_forward(struct htask *t, uint64_t addr, uint64_t reach);
 void hstate_free(struct hstate *s);
 
 #endif

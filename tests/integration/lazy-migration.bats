@@ -204,6 +204,9 @@ function lazy_checkpoint_src() {
 	cat "$RWORK/stats-lazy" >&2
 	jq -e '.complete and .faults > 0 and .pages_bulk_after_running > 0 and
 		.pages_total >= 131072' "$RWORK/stats-lazy"
+	# memhog checksums its memory in address order: its faults read
+	# forward, so their requests bring the next pages along
+	jq -e '.pages_urgent >= 2 * .fault_requests' "$RWORK/stats-lazy"
 	# a fault's latency in its three parts: each bounded by the whole
 	jq -e 'has("fault_ask_p50_us") and has("fault_place_p50_us") and
 		([.fault_ask_p50_us, .fault_wire_p50_us, .fault_place_p50_us] | max) <= .fault_latency_max_us' \

@@ -5,7 +5,7 @@
  * pages land, a copy without its bookkeeping marks nothing until it is
  * marked done, pages that already exist (EEXIST) count as done, removed
  * ranges are not written again, moved ranges are filled at their new place,
- * a fork doubles what is missing. */
+ * a fork doubles what is missing, faults tell whether a task reads forward. */
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -138,6 +138,15 @@ int main(void)
 	   "the child's pages come from the parent's source; the parent's request is not the child's");
 	hstate_task_gone(&s, 3);
 	ok(s.missing == 3, "a task that is gone misses nothing");
+
+	/* prefetch follows a task that reads forward */
+	struct htask *ft = &s.tasks[2];
+	ok(!hstate_forward(ft, 0x200000, 8 * PG), "a first fault: no direction yet");
+	ok(hstate_forward(ft, 0x201000, 8 * PG), "the next page: forward");
+	ok(hstate_forward(ft, 0x208000, 8 * PG), "7 pages on, within reach: forward");
+	ok(!hstate_forward(ft, 0x211000, 8 * PG), "9 pages on: beyond reach");
+	ok(!hstate_forward(ft, 0x210000, 8 * PG), "a page back: not forward");
+	ok(!hstate_forward(ft, 0x210000, 8 * PG), "the same page again: not forward");
 	hstate_free(&s);
 	free(data);
 	munmap(r, 16 * PG);
