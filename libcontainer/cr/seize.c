@@ -14,6 +14,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/cleanup.h"
@@ -353,13 +354,44 @@ int seize_wait_all(struct dump_ctx *ctx)
 	return r < 0 ? r : passes(ctx, seize_nowait, true);
 }
 
+/* PTRACE_DETACH wants a stopped tracee. A thread seized but not stopped yet
+ * (a vfork parent that waits for its child to exec, say) has our interrupt
+ * pending and stops as soon as it can: wait for that, up to a second, and
+ * let it go then, with the signal that stopped it if it was one. Left
+ * traced, it would stop for good once this process forgot it (and a later
+ * dump would find it "already traced"). */
+static void detach_when_stopped(pid_t tid)
+{
+	for (int i = 0; i < 1000; i++) {
+		int status;
+		pid_t p = waitpid(tid, &status, __WALL | WNOHANG);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			return; /* gone, or no longer ours */
+		if (p == tid) {
+			if (!WIFSTOPPED(status))
+				return; /* it exited */
+			/* a signal-delivery stop passes its signal on; our
+			 * interrupt's stop and group stops pass none */
+			int sig = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
+			if (ptrace(PTRACE_DETACH, tid, 0, sig) == 0 || errno != ESRCH)
+				return;
+			continue;
+		}
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	log_warn("thread %d did not stop within 1 s to be let go: it stays traced until this process exits",
+		 tid);
+}
+
 void seize_release(struct dump_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n_tasks; i++)
 		for (size_t j = 0; j < ctx->tasks[i].n_threads; j++) {
 			struct dthread *th = &ctx->tasks[i].threads[j];
-			if (th->seized)
-				ptrace(PTRACE_DETACH, th->tid, 0, 0);
+			if (th->seized && ptrace(PTRACE_DETACH, th->tid, 0, 0) < 0 && errno == ESRCH)
+				detach_when_stopped(th->tid);
 			th->seized = th->stopped = false;
 		}
 }
