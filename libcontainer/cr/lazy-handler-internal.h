@@ -37,8 +37,9 @@ struct handler {
 	uint8_t *buf, *bbuf; /* urgent (main thread), bulk (stream thread) */
 	size_t buf_cap;
 	/* The bulk stream is read by a thread of its own so that faults never
-	 * wait for a large message to arrive; it copies in pieces under mu,
-	 * which the main thread holds whenever it is not in poll(). */
+	 * wait for a large message to arrive; it copies in pieces under mu.
+	 * The main thread holds mu for its bookkeeping, and lets it go in
+	 * poll(), to send a request, and to read and copy an answer. */
 	pthread_mutex_t mu;
 	atomic_bool main_wants;
 	pthread_t bulk_thr;

@@ -19,8 +19,6 @@
 
 static void nop(int sig) { (void)sig; }
 
-/* One read of a random page every 1/rate s until SIGUSR1 (the checksum
- * at the end covers what was read). */
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
