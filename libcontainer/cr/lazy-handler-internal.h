@@ -57,11 +57,12 @@ struct handler {
 	bool sync_dst;
 	struct pending pending[PENDING_MAX];
 	size_t n_pending;
-	/* the urgent answer being handled: read at t_in; copied (by t_placed)
-	 * before the lock was taken, its pages still to be marked done */
+	/* the urgent answer being handled: read at t_in, copied before the
+	 * lock was taken (done at t_placed, r: the copy's result), its pages
+	 * still to be marked done */
 	struct {
 		unsigned long long t_in, t_placed;
-		bool copied;
+		int r;
 	} ans;
 	/* LAT_MAX fault latencies (us) in one block with, for each, its parts:
 	 * fault read -> request written (ask) -> answer read (wire) -> the copy

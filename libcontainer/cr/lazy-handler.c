@@ -281,27 +281,29 @@ int lazy_drain_all(struct handler *h)
 	return 0;
 }
 
-/* The main thread's copy, reading events and retrying while the address
- * space moves. With the lock held (locked), the pages are marked done too;
- * without it, only copied (hstate_copy): the caller marks them once it holds
- * the lock. Only this thread reads the tasks' events, so nothing changes the
- * tasks and runs while it copies. */
-static int apply_main(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, const uint8_t *data,
-		      bool locked)
+/* The main thread's copy of an answer, without the lock (hstate_copy: the
+ * caller marks the pages done once it holds it), reading events under the
+ * lock and retrying while the address space moves. Only this thread reads
+ * the tasks' events, so nothing changes the tasks and runs while it copies. */
+static int copy_answer(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr, const uint8_t *data)
 {
 	for (int tries = 0; tries < 1000; tries++) {
-		int r = locked ? hstate_apply(&h->s, pid, addr, nr, data) : hstate_copy(&h->s, pid, addr, nr, data);
+		int r = hstate_copy(&h->s, pid, addr, nr, data);
 		if (r != -EAGAIN)
 			return r;
-		if (!locked)
-			lazy_lock(h);
+		lazy_lock(h);
 		r = lazy_drain_all(h);
-		if (!locked)
-			lazy_unlock(h);
+		lazy_unlock(h);
 		if (r < 0)
 			return r;
 	}
 	return err_set(EAGAIN, "the address space of pid %d keeps changing", pid);
+}
+
+/* An answer to the eager fetch in progress (lazy_fetch_begin) */
+static bool in_fetch(const struct handler *h, const struct pp_hdr *hd)
+{
+	return hd->id && h->sync_id && hd->id >= h->sync_lo && hd->id <= h->sync_id;
 }
 
 static int zero_fill(struct handler *h, size_t idx, uint64_t addr)
@@ -421,7 +423,7 @@ static int on_pages(struct handler *h, const struct pp_hdr *hd, const uint8_t *b
 	if (r < 0)
 		return r;
 	const uint8_t *data = hd->flags & PP_F_ZERO ? NULL : buf + PP_PAGES_SIZE;
-	bool is_sync = !bulk && hd->id && h->sync_id && hd->id >= h->sync_lo && hd->id <= h->sync_id;
+	bool is_sync = !bulk && in_fetch(h, hd);
 	if (bulk) {
 		h->pages_bulk += p.nr_pages;
 		if (h->t_running)
@@ -440,15 +442,11 @@ static int on_pages(struct handler *h, const struct pp_hdr *hd, const uint8_t *b
 		return lazy_eager_write(h, p.addr, p.nr_pages, data);
 	}
 	if (!bulk) {
-		if (h->ans.copied) {
-			/* copied before the lock was taken: the bookkeeping */
+		/* copied before the lock was taken (urgent_precopy): the
+		 * bookkeeping, or the copy's error */
+		r = h->ans.r;
+		if (r >= 0)
 			hstate_done(&h->s, (pid_t)hd->pid, p.addr, p.nr_pages);
-			r = 0;
-		} else {
-			h->ans.t_in = now_ns();
-			r = apply_main(h, (pid_t)hd->pid, p.addr, p.nr_pages, data, true);
-			h->ans.t_placed = now_ns();
-		}
 		note_latency(h, hd->id, h->ans.t_in, h->ans.t_placed); /* the copy woke the task */
 		return r;
 	}
@@ -483,26 +481,22 @@ static int read_error(const uint8_t *buf, const struct pp_hdr *hd, char *out, si
 	return e > 0 ? -e : -EIO;
 }
 
-/* Pages that answer a request (not an eager fetch's, which go to memory
- * directly) are copied as soon as they are read, before the lock is taken:
- * the faulting task is woken without waiting for the stream's piece. */
+/* Pages that answer a request (not an eager fetch's into memory, which go
+ * there directly) are copied as soon as they are read, before the lock is
+ * taken: the faulting task is woken without waiting for the stream's piece.
+ * Every urgent PAGES message that on_pages places went through here. */
 static void urgent_precopy(struct handler *h, const struct pp_hdr *hd)
 {
 	struct pp_pages p;
 
 	h->ans.t_in = now_ns();
-	h->ans.t_placed = 0;
-	h->ans.copied = false;
 	if (hd->type != PP_PAGES || pp_pages_decode(h->buf, hd->len, hd->flags, &p) < 0)
 		return; /* the dispatch says what is wrong */
-	bool is_sync = hd->id && h->sync_id && hd->id >= h->sync_lo && hd->id <= h->sync_id;
-	if (is_sync && h->sync_dst)
+	if (in_fetch(h, hd) && h->sync_dst)
 		return;
 	const uint8_t *data = hd->flags & PP_F_ZERO ? NULL : h->buf + PP_PAGES_SIZE;
-	int r = apply_main(h, (pid_t)hd->pid, p.addr, p.nr_pages, data, false);
+	h->ans.r = copy_answer(h, (pid_t)hd->pid, p.addr, p.nr_pages, data);
 	h->ans.t_placed = now_ns();
-	/* a failure is met again, and reported, by the copy under the lock */
-	h->ans.copied = r >= 0;
 }
 
 /* Called without the lock, returns with it held. */
@@ -513,8 +507,6 @@ static int urgent_msg_unlocked(struct handler *h)
 
 	if (r >= 0)
 		urgent_precopy(h, &hd);
-	else
-		h->ans.copied = false;
 	lazy_lock(h);
 	return lazy_channel_dispatch(h, r, &hd, h->buf, false);
 }

@@ -25,13 +25,6 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static long long ns_now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 #define LAT_MAX 65536
 
 struct lat {
@@ -73,9 +66,9 @@ static void touch_paced(const uint64_t *big, size_t size, unsigned long rate)
 		unsigned char in = 0;
 		if (mincore((void *)p, PAGE, &in) < 0)
 			in = 0;
-		long long t0 = ns_now();
+		long long t0 = zdtm_now_ns(CLOCK_MONOTONIC);
 		sink += *(volatile const uint64_t *)p;
-		lat_add(in & 1 ? &resident : &missing, ns_now() - t0);
+		lat_add(in & 1 ? &resident : &missing, zdtm_now_ns(CLOCK_MONOTONIC) - t0);
 		due.tv_nsec += step;
 		if (due.tv_nsec >= 1000000000L) {
 			due.tv_sec++;
