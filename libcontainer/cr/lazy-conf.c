@@ -5,6 +5,7 @@
  * address and thread-priority helpers both sides share.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -71,13 +72,45 @@ int lazy_timeout(void)
 	return *end || v <= 0 || v > 86400 ? LAZY_DEFAULT_TIMEOUT : (int)v;
 }
 
-void lazy_thread_role(const char *name, int nice)
+/* SKUA_LAZY_RT=0 keeps every thread at a nice value. The handler's two
+ * threads go real-time only with a CPU to spare: a real-time stream would
+ * otherwise keep the restored tasks off the only one. */
+static bool rt_wanted(enum lazy_role role)
 {
+	const char *s = getenv("SKUA_LAZY_RT");
+	cpu_set_t set;
+
+	if (s && !strcmp(s, "0"))
+		return false;
+	if (role == LAZY_URGENT)
+		return true;
+	if (role == LAZY_BULK)
+		return false;
+	return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) >= 2;
+}
+
+bool lazy_thread_role(const char *name, enum lazy_role role)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	/* reset on fork: what this thread starts (threads, the watchdog) is not
+	 * real-time by inheritance */
+	struct sched_param rt = { .sched_priority = LAZY_RT_PRIO }, other = { 0 };
+	bool fifo = false;
+
 	/* for ps -L, top -H and perf: which thread of skua is which */
 	if (name && prctl(PR_SET_NAME, name, 0, 0, 0) < 0)
 		log_info("thread name %s not set: %m", name);
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) < 0)
+	if (rt_wanted(role)) {
+		fifo = sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt) == 0;
+		if (!fifo)
+			log_info("%s thread not real-time: %m", name ? name : "main");
+	} else if (sched_getscheduler(0) != SCHED_OTHER) {
+		sched_setscheduler(0, SCHED_OTHER, &other);
+	}
+	int nice = role == LAZY_URGENT || role == LAZY_HANDLER ? LAZY_NICE_URGENT : LAZY_NICE_BULK;
+	if (!fifo && setpriority(PRIO_PROCESS, (id_t)tid, nice) < 0)
 		log_info("thread priority %d not set: %m", nice);
+	return fifo;
 }
 
 int lazy_src_configure(const char *addr_port, int status_fd)

@@ -62,8 +62,9 @@ static void *bulk_main(void *arg)
 	struct handler *h = arg;
 	struct pp_hdr hd;
 
-	/* on a busy machine, faults first: the stream takes what CPU is left */
-	lazy_thread_role("lazy-stream", LAZY_NICE_BULK);
+	/* at the main thread's priority, so that it never stops the stream
+	 * with the lock held (lazy.h) */
+	h->stream_rt = lazy_thread_role("lazy-stream", LAZY_STREAM);
 	if (lazy_open_bulk(h) < 0) {
 		notify(h);
 		return NULL;

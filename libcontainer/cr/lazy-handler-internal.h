@@ -74,6 +74,7 @@ struct handler {
 	uint64_t pages_eager;
 	uint64_t ev_fork, ev_remap, ev_remove, ev_unmap; /* the tasks' events read */
 	uint64_t bulk_deferred; /* stream pieces left to the sweep: the address space kept changing */
+	bool main_rt, stream_rt; /* the threads run SCHED_FIFO (lazy_thread_role) */
 	unsigned long long bulk_recv_ns, bulk_place_ns; /* the stream thread's */
 	unsigned long long t_start, t_running, t_done;
 };

@@ -188,6 +188,7 @@ void lazy_write_stats(struct handler *h, int result)
 	json_gen_kv_int(g, "requests", (long long)h->reqs);
 	json_gen_kv_int(g, "pages_eager", (long long)h->pages_eager);
 	json_gen_kv_int(g, "bulk_pieces_deferred", (long long)h->bulk_deferred);
+	json_gen_kv_bool(g, "handler_realtime", h->main_rt && h->stream_rt);
 	json_gen_kv_int(g, "events_fork", (long long)h->ev_fork);
 	json_gen_kv_int(g, "events_remap", (long long)h->ev_remap);
 	json_gen_kv_int(g, "events_remove", (long long)h->ev_remove);

@@ -767,7 +767,7 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 		log_info("not shielded from the OOM killer (lowering oom_score_adj needs "
 			 "CAP_SYS_RESOURCE); the watchdog stays");
 	/* before the stream's thread exists: it sets its own */
-	lazy_thread_role(NULL, LAZY_NICE_URGENT);
+	h.main_rt = lazy_thread_role(NULL, LAZY_HANDLER);
 	h.t_start = now_ns();
 	h.buf_cap = PP_PAGES_SIZE + (size_t)PP_MAX_PAGES * 4096 + PP_MAX_ERROR_TEXT;
 	h.buf = malloc(h.buf_cap);

@@ -23,14 +23,28 @@ const char *lazy_dial_addr(const char *addr);
 /* Seconds to wait for a peer (SKUA_LAZY_TIMEOUT, else the default). */
 int lazy_timeout(void);
 
-/* Thread priorities: the threads that answer faults run ahead of the
- * restored tasks and of the streams, which take what CPU is left. */
+/* Thread roles. A fault blocks a task until its answer is placed, so the
+ * threads that answer faults run real-time, SCHED_FIFO at LAZY_RT_PRIO,
+ * ahead of the restored tasks and of everything else:
+ *   LAZY_URGENT   the page server's urgent thread;
+ *   LAZY_HANDLER  the destination handler's main thread, and
+ *   LAZY_STREAM   its stream thread, at the same priority: the two share a
+ *                 lock, and a main thread that could preempt the stream
+ *                 would stop it in the middle of a piece, lock held, at
+ *                 every answer (measured: fault p50 3-6x worse). They take
+ *                 turns where the stream steps aside (lazy_yield). Only with
+ *                 at least two CPUs, so that the tasks keep one;
+ *   LAZY_BULK     the page server's stream: what CPU is left.
+ * Best effort: without the right, or with SKUA_LAZY_RT=0, the fault threads
+ * run at nice LAZY_NICE_URGENT and the streams at LAZY_NICE_BULK. */
+enum lazy_role { LAZY_URGENT, LAZY_HANDLER, LAZY_STREAM, LAZY_BULK };
+#define LAZY_RT_PRIO 10
 #define LAZY_NICE_URGENT (-10)
 #define LAZY_NICE_BULK 10
 /* Names the calling thread (15 characters at most; NULL: a process's main
- * thread keeps its name) and sets its nice value (best effort: logged if
- * refused). */
-void lazy_thread_role(const char *name, int nice);
+ * thread keeps its name) and gives it its role's priority. True when the
+ * thread runs SCHED_FIFO. */
+bool lazy_thread_role(const char *name, enum lazy_role role);
 
 /* Source (checkpoint --lazy-pages --page-server A:P [--status-fd N]). */
 int lazy_src_configure(const char *addr_port, int status_fd);

@@ -52,7 +52,7 @@ struct server {
 	uint8_t session[PP_SESSION_LEN];
 	/* results, written by the threads before they signal done_efd */
 	int urgent_r, bulk_r;
-	bool acked;
+	bool acked, urgent_rt;
 	uint64_t req_served, pages_urgent, pages_bulk, pages_zero;
 	unsigned long long bulk_read_ns, bulk_send_ns; /* the stream's time */
 	char urgent_err[512], bulk_err[512];
@@ -174,7 +174,7 @@ static void *urgent_thread(void *arg)
 	struct pp_hdr h;
 	int r = buf ? 0 : -ENOMEM;
 
-	lazy_thread_role("pgsrv-urgent", LAZY_NICE_URGENT);
+	s->urgent_rt = lazy_thread_role("pgsrv-urgent", LAZY_URGENT);
 	while (r >= 0) {
 		r = pp_recv(s->urgent, &h, pl, sizeof(pl));
 		if (r < 0)
@@ -230,7 +230,7 @@ static void *bulk_thread(void *arg)
 	int r = buf ? 0 : -ENOMEM;
 
 	/* fault answers first: the stream takes what CPU is left */
-	lazy_thread_role("pgsrv-bulk", LAZY_NICE_BULK);
+	lazy_thread_role("pgsrv-bulk", LAZY_BULK);
 
 	for (size_t i = 0; i < s->n_tasks && r >= 0; i++) {
 		struct src_task *t = &s->tasks[i];
@@ -457,6 +457,7 @@ int lazy_src_serve(struct dump_ctx *ctx)
 		 (now_ns() - t0) / 1e9);
 	log_info("page server: the stream spent %.3f s reading memory, %.3f s sending",
 		 s.bulk_read_ns / 1e9, s.bulk_send_ns / 1e9);
+	log_info("page server: requests answered by a %s thread", s.urgent_rt ? "real-time (SCHED_FIFO)" : "nice");
 	if (r >= 0)
 		log_info("page server: the destination holds every page");
 out:

@@ -187,6 +187,9 @@ function lazy_checkpoint_src() {
 # Both "hosts" share this machine's cgroup tree: the copy takes another name
 # (the source's cgroup is frozen, then removed with it).
 @test "lazy: 512 MiB migrate between two network namespaces, the checksum holds" {
+	# 512 MiB at 256 MiB/s: the stream lasts about 2 s, time enough for the
+	# USR1 below to land while it runs (unbounded, it can be done first)
+	export SKUA_LAZY_BULK_MBPS=256
 	lz_netns_setup
 	memhog_on_src 512
 	lazy_checkpoint_src
@@ -216,6 +219,12 @@ function lazy_checkpoint_src() {
 	awk '/restore done, the tree runs/ { done = 1 } / answered in / && !done { bad = 1 } END { exit bad }' \
 		"$RWORK/lazy-pages.log"
 	grep -q "waiting for the handler's connection to the page server" "$RWORK/restore.log"
+	# faults are answered by real-time threads on both sides (lazy.h; the
+	# handler's only with two CPUs, as here)
+	grep -q "requests answered by a real-time (SCHED_FIFO) thread" "$WORK/dump.log"
+	if [ "$(nproc)" -ge 2 ]; then
+		jq -e '.handler_realtime' "$RWORK/stats-lazy"
+	fi
 	# the source is gone
 	run "$SKUA_BIN" --root "$SRC_ROOT" state lz-hog
 	[ "$status" -eq 1 ]

@@ -4,8 +4,11 @@
  * match the fds, and short payloads are refused; replies carry errors. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -125,10 +128,78 @@ static void test_addr(void)
 	is_str(lazy_dial_addr("10.1.2.3"), "10.1.2.3", "a real address is dialled as is");
 }
 
+/* What a thread of a role ends up with, and what a thread it starts gets. */
+struct role_probe {
+	enum lazy_role role;
+	bool fifo;
+	int policy, nice, child_policy;
+};
+
+static void *child_policy(void *arg)
+{
+	*(int *)arg = sched_getscheduler(0);
+	return NULL;
+}
+
+static void *role_thread(void *arg)
+{
+	struct role_probe *p = arg;
+	pthread_t t;
+
+	p->fifo = lazy_thread_role(NULL, p->role);
+	p->policy = sched_getscheduler(0) & ~SCHED_RESET_ON_FORK;
+	errno = 0;
+	p->nice = getpriority(PRIO_PROCESS, 0); /* Linux: the calling thread */
+	p->child_policy = -1;
+	if (pthread_create(&t, NULL, child_policy, &p->child_policy) == 0)
+		pthread_join(t, NULL);
+	return NULL;
+}
+
+static struct role_probe probe(enum lazy_role role)
+{
+	struct role_probe p = { .role = role };
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, role_thread, &p) == 0)
+		pthread_join(t, NULL);
+	return p;
+}
+
+static void test_roles(void)
+{
+	cpu_set_t set;
+	bool two = sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) >= 2;
+	struct role_probe p;
+
+	unsetenv("SKUA_LAZY_RT");
+	p = probe(LAZY_URGENT);
+	ok(p.fifo && p.policy == SCHED_FIFO, "the page server's urgent thread runs SCHED_FIFO");
+	is_int(p.child_policy, SCHED_OTHER, "a thread it starts does not inherit it");
+	p = probe(LAZY_HANDLER);
+	ok(p.fifo == two && p.policy == (two ? SCHED_FIFO : SCHED_OTHER),
+	   "the handler's main thread runs SCHED_FIFO with two CPUs or more");
+	p = probe(LAZY_STREAM);
+	ok(p.fifo == two && p.policy == (two ? SCHED_FIFO : SCHED_OTHER),
+	   "the handler's stream runs SCHED_FIFO beside it");
+	p = probe(LAZY_BULK);
+	ok(!p.fifo && p.policy == SCHED_OTHER && p.nice == LAZY_NICE_BULK,
+	   "the page server's stream runs at nice %d", LAZY_NICE_BULK);
+	setenv("SKUA_LAZY_RT", "0", 1);
+	p = probe(LAZY_URGENT);
+	ok(!p.fifo && p.policy == SCHED_OTHER && p.nice == LAZY_NICE_URGENT,
+	   "SKUA_LAZY_RT=0: the urgent thread at nice %d instead", LAZY_NICE_URGENT);
+	p = probe(LAZY_STREAM);
+	ok(!p.fifo && p.policy == SCHED_OTHER && p.nice == LAZY_NICE_BULK, "SKUA_LAZY_RT=0: the stream at nice %d",
+	   LAZY_NICE_BULK);
+	unsetenv("SKUA_LAZY_RT");
+}
+
 int main(void)
 {
 	test_round_trip();
 	test_refusals();
 	test_addr();
+	test_roles();
 	return done_testing();
 }
