@@ -457,7 +457,9 @@ int lazy_src_serve(struct dump_ctx *ctx)
 		 (now_ns() - t0) / 1e9);
 	log_info("page server: the stream spent %.3f s reading memory, %.3f s sending",
 		 s.bulk_read_ns / 1e9, s.bulk_send_ns / 1e9);
-	log_info("page server: requests answered by a %s thread", s.urgent_rt ? "real-time (SCHED_FIFO)" : "nice");
+	if (s.req_served)
+		log_info("page server: requests answered by a %s thread",
+			 s.urgent_rt ? "real-time (SCHED_FIFO)" : "nice");
 	if (r >= 0)
 		log_info("page server: the destination holds every page");
 out:
