@@ -72,26 +72,33 @@ int lazy_timeout(void)
 	return *end || v <= 0 || v > 86400 ? LAZY_DEFAULT_TIMEOUT : (int)v;
 }
 
-/* SKUA_LAZY_RT=0 keeps every thread at a nice value. The handler's two
- * threads go real-time only with a CPU to spare: a real-time stream would
- * otherwise keep the restored tasks off the only one. */
+/* What each role runs at (lazy.h): real-time or not, whether only with a
+ * CPU to spare (a real-time handler stream would otherwise keep the
+ * restored tasks off the only one), and the nice value when not. */
+static const struct {
+	bool rt, spare_cpu;
+	int nice;
+} roles[] = {
+	[LAZY_URGENT] = { true, false, LAZY_NICE_URGENT },
+	[LAZY_HANDLER] = { true, true, LAZY_NICE_URGENT },
+	[LAZY_STREAM] = { true, true, LAZY_NICE_BULK },
+	[LAZY_BULK] = { false, false, LAZY_NICE_BULK },
+};
+
+/* SKUA_LAZY_RT=0: every role at its nice value. */
 static bool rt_wanted(enum lazy_role role)
 {
 	const char *s = getenv("SKUA_LAZY_RT");
 	cpu_set_t set;
 
-	if (s && !strcmp(s, "0"))
+	if (!roles[role].rt || (s && !strcmp(s, "0")))
 		return false;
-	if (role == LAZY_URGENT)
-		return true;
-	if (role == LAZY_BULK)
-		return false;
-	return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) >= 2;
+	return !roles[role].spare_cpu ||
+	       (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) >= 2);
 }
 
 bool lazy_thread_role(const char *name, enum lazy_role role)
 {
-	pid_t tid = (pid_t)syscall(SYS_gettid);
 	/* reset on fork: what this thread starts (threads, the watchdog) is not
 	 * real-time by inheritance */
 	struct sched_param rt = { .sched_priority = LAZY_RT_PRIO }, other = { 0 };
@@ -105,11 +112,11 @@ bool lazy_thread_role(const char *name, enum lazy_role role)
 		if (!fifo)
 			log_info("%s thread not real-time: %m", name ? name : "main");
 	} else if (sched_getscheduler(0) != SCHED_OTHER) {
+		/* started by a real-time caller of the library */
 		sched_setscheduler(0, SCHED_OTHER, &other);
 	}
-	int nice = role == LAZY_URGENT || role == LAZY_HANDLER ? LAZY_NICE_URGENT : LAZY_NICE_BULK;
-	if (!fifo && setpriority(PRIO_PROCESS, (id_t)tid, nice) < 0)
-		log_info("thread priority %d not set: %m", nice);
+	if (!fifo && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), roles[role].nice) < 0)
+		log_info("thread priority %d not set: %m", roles[role].nice);
 	return fifo;
 }
 
