@@ -27,6 +27,7 @@ struct cgroup_ops {
 	int (*enter)(struct cgroup *cg, pid_t pid);
 	int (*set)(struct cgroup *cg, const struct oci_resources *res);
 	int (*freeze)(struct cgroup *cg);
+	int (*freeze_brief)(struct cgroup *cg);
 	int (*thaw)(struct cgroup *cg);
 	int (*is_frozen)(struct cgroup *cg, bool *ret);
 	/* The directory whose cgroup.procs lists the container's processes. */
@@ -73,5 +74,9 @@ int cgroup_read_procs(const char *dir, pid_t **ret, size_t *ret_n);
 int cgroup_rmdir_tree(const char *dir);
 /* Sleep for ms milliseconds (EINTR-safe enough for polling). */
 void cgroup_sleep_ms(unsigned ms);
+/* Wait for a freezer's state to change: 20 us first, doubling up to 1 ms.
+ * A container's tasks stop in microseconds, and the freeze of a container
+ * being migrated counts in its downtime; *us starts at 0. */
+void cgroup_backoff(unsigned *us);
 
 #endif

@@ -51,6 +51,14 @@ void cgroup_sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+void cgroup_backoff(unsigned *us)
+{
+	if (*us < 20)
+		*us = 20;
+	nanosleep(&(struct timespec){ 0, (long)*us * 1000L }, NULL);
+	*us = *us >= 500 ? 1000 : *us * 2;
+}
+
 /* "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice", as systemd nests slices. */
 static int expand_slice(const char *slice, char **ret)
 {
@@ -222,6 +230,12 @@ int cgroup_set(struct cgroup *cg, const struct oci_resources *res)
 int cgroup_freeze(struct cgroup *cg)
 {
 	int r = cg->ops->freeze(cg);
+	return r < 0 ? err_wrap(r, "freezing cgroup %s", cg->path) : 0;
+}
+
+int cgroup_freeze_brief(struct cgroup *cg)
+{
+	int r = cg->ops->freeze_brief(cg);
 	return r < 0 ? err_wrap(r, "freezing cgroup %s", cg->path) : 0;
 }
 

@@ -36,8 +36,13 @@ int cgroup_set(struct cgroup *cg, const struct oci_resources *res);
  * linux.resources.devices (call after cgroup_set). v1 devices controller
  * only; a no-op on v2 and when no devices controller is mounted. */
 int cgroup_allow_devices(struct cgroup *cg, const struct oci_device *devs, size_t n);
-/* Freeze and wait until FROZEN (poll ~1 ms, deadline 10 s, thaw on failure). */
+/* Freeze and wait until FROZEN (polls from 20 us to 1 ms apart, deadline 10 s,
+ * thaw on failure). */
 int cgroup_freeze(struct cgroup *cg);
+/* The same, for a freeze that lasts only while the runtime works on the
+ * tree (checkpoint): where it can, the fastest freezer this host has
+ * (v1.c); cgroup_thaw undoes it, cgroup_is_frozen sees it. */
+int cgroup_freeze_brief(struct cgroup *cg);
 int cgroup_thaw(struct cgroup *cg);
 int cgroup_is_frozen(struct cgroup *cg, bool *ret);
 /* Signal every process in the cgroup. */

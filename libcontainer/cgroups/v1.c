@@ -200,6 +200,7 @@ static int v1_freeze(struct cgroup *cg)
 	struct cgroup_hier *h = cgroup_v1_find(cg, "freezer");
 	unsigned long long deadline = now_ns() + FREEZE_DEADLINE_NS;
 	char state[32];
+	unsigned wait_us = 0;
 	int r;
 
 	if (!h)
@@ -220,7 +221,7 @@ static int v1_freeze(struct cgroup *cg)
 			return 0;
 		if (now_ns() > deadline)
 			break;
-		cgroup_sleep_ms(1);
+		cgroup_backoff(&wait_us);
 	}
 	(void)cgroup_write(h->dir, "freezer.state", "THAWED");
 	return err_set(ETIMEDOUT, "%s stayed in %s for 10 s; thawed again", h->dir, state);
@@ -231,11 +232,16 @@ static int v1_thaw(struct cgroup *cg)
 	struct cgroup_hier *h = cgroup_v1_find(cg, "freezer");
 	unsigned long long deadline = now_ns() + FREEZE_DEADLINE_NS;
 	char state[32];
+	unsigned wait_us = 0;
 	int r;
 
 	if (!h)
 		return cg->unified_dir ? cgroup_v2_freeze_dir(cg->unified_dir, false)
 				       : err_set(ENOTSUP, "no freezer controller is mounted");
+	/* what v1_freeze_brief froze */
+	if (cg->unified_dir && cgroup_has_file(cg->unified_dir, "cgroup.freeze") &&
+	    (r = cgroup_v2_freeze_dir(cg->unified_dir, false)) < 0)
+		return r;
 	for (;;) {
 		r = cgroup_write(h->dir, "freezer.state", "THAWED");
 		if (r < 0)
@@ -247,8 +253,17 @@ static int v1_thaw(struct cgroup *cg)
 			return 0;
 		if (now_ns() > deadline)
 			return err_set(ETIMEDOUT, "%s stayed in %s after THAWED", h->dir, state);
-		cgroup_sleep_ms(1);
+		cgroup_backoff(&wait_us);
 	}
+}
+
+static const char *v1_procs_dir(const struct cgroup *cg)
+{
+	struct cgroup_hier *h = cgroup_v1_find(cg, "pids");
+
+	if (!h)
+		h = cgroup_v1_find(cg, "freezer");
+	return h ? h->dir : cg->hiers[0].dir;
 }
 
 static int v1_is_frozen(struct cgroup *cg, bool *ret)
@@ -266,17 +281,59 @@ static int v1_is_frozen(struct cgroup *cg, bool *ret)
 	if (r < 0)
 		return r;
 	*ret = streq(state, "FROZEN");
+	/* frozen for a moment through the unified tree (v1_freeze_brief) */
+	if (!*ret && cg->unified_dir && cgroup_has_file(cg->unified_dir, "cgroup.freeze"))
+		return cgroup_v2_is_frozen_dir(cg->unified_dir, ret);
 	return 0;
 }
 
-static const char *v1_procs_dir(const struct cgroup *cg)
+static int cmp_pid(const void *a, const void *b)
 {
-	struct cgroup_hier *h = cgroup_v1_find(cg, "pids");
-
-	if (!h)
-		h = cgroup_v1_find(cg, "freezer");
-	return h ? h->dir : cg->hiers[0].dir;
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
 }
+
+/* The unified tree's cgroup holds exactly the processes of the v1 one (a
+ * freeze there would otherwise stop too little). */
+static bool unified_matches(struct cgroup *cg)
+{
+	_cleanup_free_ pid_t *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+
+	if (!cg->unified_dir || !cgroup_has_file(cg->unified_dir, "cgroup.freeze"))
+		return false;
+	if (cgroup_read_procs(cg->unified_dir, &a, &na) < 0 ||
+	    cgroup_read_procs(v1_procs_dir(cg), &b, &nb) < 0) {
+		err_clear();
+		return false;
+	}
+	if (na != nb || !na)
+		return false;
+	qsort(a, na, sizeof(*a), cmp_pid);
+	qsort(b, nb, sizeof(*b), cmp_pid);
+	return !memcmp(a, b, na * sizeof(*a));
+}
+
+/*
+ * A freeze that lasts only while the runtime works on the tree (checkpoint).
+ * On a hybrid host the v1 freezer flips a kernel static key on the first
+ * freeze and on the last thaw, which patches kernel text on every CPU:
+ * 1.3-1.7 ms each way on the development VM, inside a migration's downtime.
+ * The unified tree's cgroup.freeze stops the same processes in about
+ * 0.1 ms. A container paused through v1 stays with v1.
+ */
+static int v1_freeze_brief(struct cgroup *cg)
+{
+	struct cgroup_hier *h = cgroup_v1_find(cg, "freezer");
+	char state[32];
+
+	if (h && unified_matches(cg) && freezer_state(h->dir, state, sizeof(state)) == 0 &&
+	    streq(state, "THAWED"))
+		return cgroup_v2_freeze_dir(cg->unified_dir, true);
+	err_clear();
+	return v1_freeze(cg);
+}
+
 
 static int v1_set(struct cgroup *cg, const struct oci_resources *res)
 {
@@ -296,6 +353,7 @@ const struct cgroup_ops cgroup_v1_ops = {
 	.enter = v1_enter,
 	.set = v1_set,
 	.freeze = v1_freeze,
+	.freeze_brief = v1_freeze_brief,
 	.thaw = v1_thaw,
 	.is_frozen = v1_is_frozen,
 	.procs_dir = v1_procs_dir,

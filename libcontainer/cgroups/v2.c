@@ -99,6 +99,7 @@ int cgroup_v2_freeze_dir(const char *dir, bool freeze)
 {
 	unsigned long long deadline = now_ns() + FREEZE_DEADLINE_NS;
 	bool frozen;
+	unsigned wait_us = 0;
 	int r;
 
 	if (!cgroup_has_file(dir, "cgroup.freeze"))
@@ -114,7 +115,7 @@ int cgroup_v2_freeze_dir(const char *dir, bool freeze)
 			return 0;
 		if (now_ns() > deadline)
 			break;
-		cgroup_sleep_ms(1);
+		cgroup_backoff(&wait_us);
 	}
 	if (freeze) {
 		(void)cgroup_write(dir, "cgroup.freeze", "0");
@@ -168,6 +169,7 @@ const struct cgroup_ops cgroup_v2_ops = {
 	.enter = v2_enter,
 	.set = v2_set,
 	.freeze = v2_freeze,
+	.freeze_brief = v2_freeze,
 	.thaw = v2_thaw,
 	.is_frozen = v2_is_frozen,
 	.procs_dir = v2_procs_dir,

@@ -79,7 +79,7 @@ static int adopt_outside_children(struct dump_ctx *ctx)
 
 static int freeze_cgroup(struct dump_ctx *ctx)
 {
-	int r = cgroup_freeze(ctx->o->cgroup);
+	int r = cgroup_freeze_brief(ctx->o->cgroup);
 	if (r < 0)
 		return err_wrap(r, "freezing the cgroup");
 	ctx->frozen_cgroup = true;

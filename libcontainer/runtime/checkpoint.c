@@ -221,7 +221,7 @@ static int run(struct ckpt *k)
 		return r;
 	/* downtime counts from here: the freeze itself is part of it */
 	log_wallclock("container freezing");
-	if (!k->was_paused && (r = cgroup_freeze(k->cg)) < 0)
+	if (!k->was_paused && (r = cgroup_freeze_brief(k->cg)) < 0)
 		return err_wrap(r, "freezing container %s", k->c->id);
 	log_wallclock("container frozen");
 	if ((r = save_extras(k)) < 0)

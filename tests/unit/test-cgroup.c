@@ -105,6 +105,46 @@ static void test_detect(void)
 		ok(1, "# SKIP host is not hybrid");
 }
 
+/* A checkpoint's freeze (cgroup_freeze_brief): on this hybrid host through
+ * the unified tree's cgroup.freeze, the v1 freezer left alone; a container
+ * paused through v1 stays with v1. cgroup_thaw undoes either. */
+static void test_freeze_brief(struct cgroup *cg, const char *path, volatile unsigned long *counter)
+{
+	const char *uni = "/sys/fs/cgroup/unified", *v1 = "/sys/fs/cgroup/freezer";
+	bool frozen = false;
+	char *s;
+	int r = cgroup_freeze_brief(cg);
+
+	ok(r == 0, "cgroup_freeze_brief: %s", r ? err_msg() : "ok");
+	ok(cgroup_is_frozen(cg, &frozen) == 0 && frozen, "is_frozen after a brief freeze");
+	unsigned long c1 = *counter;
+	usleep(100000);
+	is_int(*counter, c1, "counter does not advance while briefly frozen");
+	s = read_cg(uni, path, "cgroup.freeze");
+	is_str(s, "1", "the brief freeze went through the unified tree");
+	free(s);
+	s = read_cg(v1, path, "freezer.state");
+	is_str(s, "THAWED", "the v1 freezer was not touched");
+	free(s);
+	r = cgroup_thaw(cg);
+	ok(r == 0 && cgroup_is_frozen(cg, &frozen) == 0 && !frozen, "thawed: %s", r ? err_msg() : "ok");
+	c1 = *counter;
+	usleep(50000);
+	ok(*counter > c1, "counter advances after the brief freeze");
+
+	ok(cgroup_freeze(cg) == 0, "paused through v1");
+	r = cgroup_freeze_brief(cg);
+	ok(r == 0 && cgroup_is_frozen(cg, &frozen) == 0 && frozen, "a brief freeze of a paused cgroup: %s",
+	   r ? err_msg() : "ok");
+	s = read_cg(uni, path, "cgroup.freeze");
+	is_str(s, "0", "a paused cgroup stays with the v1 freezer");
+	free(s);
+	ok(cgroup_thaw(cg) == 0 && cgroup_is_frozen(cg, &frozen) == 0 && !frozen, "thawed again");
+	s = read_cg(v1, path, "freezer.state");
+	is_str(s, "THAWED", "v1 freezer thawed");
+	free(s);
+}
+
 static void test_lifecycle(const char *path)
 {
 	struct cgroup *cg = NULL;
@@ -246,6 +286,8 @@ static void test_lifecycle(const char *path)
 	ok(cgroup_is_frozen(cg, &frozen) == 0 && !frozen, "not frozen after thaw");
 	usleep(50000);
 	ok(*counter > c2, "counter advances after thaw");
+
+	test_freeze_brief(cg, path, counter);
 
 	/* kill while frozen still kills */
 	ok(cgroup_freeze(cg) == 0, "frozen again");
