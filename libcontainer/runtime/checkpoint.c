@@ -25,6 +25,7 @@
 #include "runtime/checkpoint.h"
 #include "runtime/ckpt-meta.h"
 #include "runtime/ckpt-ns.h"
+#include "runtime/ckpt-wake.h"
 
 struct ckpt {
 	struct container *c;
@@ -206,6 +207,21 @@ static int read_mappings_early(struct ckpt *k)
 	return cr_mm_cache_fill(pids, n, &k->mm_cache);
 }
 
+/* Lazy pages: tasks that slept pay this VM's cost of their first return to
+ * user mode now, not in the frozen window (ckpt-wake.c). */
+static int wake_before_freeze(struct ckpt *k)
+{
+	struct ckpt_wake w;
+	int r = ckpt_wake_before_freeze(k->cg, &w);
+
+	if (r < 0)
+		return err_wrap(r, "waking the container before the freeze");
+	if (w.threads)
+		log_info("woke %zu sleeping threads before the freeze: asleep again in %.1f ms%s", w.threads,
+			 w.ms, w.running ? " (some still running)" : "");
+	return 0;
+}
+
 static int run(struct ckpt *k)
 {
 	int r;
@@ -218,6 +234,8 @@ static int run(struct ckpt *k)
 	    (r = ckpt_descriptors_write(k->o->image_dir, k->desc)) < 0)
 		return err_wrap(r, "recording the init's stdio");
 	if (k->o->lazy_pages && (r = read_mappings_early(k)) < 0)
+		return r;
+	if (k->o->lazy_pages && !k->was_paused && (r = wake_before_freeze(k)) < 0)
 		return r;
 	/* downtime counts from here: the freeze itself is part of it */
 	log_wallclock("container freezing");

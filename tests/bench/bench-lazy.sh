@@ -152,13 +152,12 @@ migrate() {
 	# The destination's pages come from memory this VM's host may have
 	# taken back (lazyraw's comment): populate and free them first, as
 	# raw_rates does. (Not read < <(...): that returns before the munmap
-	# ends.) A task that sat idle while another touched gigabytes pays for it
-	# the next time it runs (34-55 ms at 4 GiB, in the dump's first injected
-	# syscall): the bench's doing, not the migration's, so memhog is woken
-	# once (SIGUSR2, a no-op) as a running workload would be.
+	# ends.) memhog sits idle meanwhile, and on this VM a task that slept
+	# while its page tables were written to pays on its next return to user
+	# mode (34-55 ms at 4 GiB right after the warm-up): checkpoint --lazy-pages
+	# lets it pay that before its freeze (runtime/ckpt-wake.c), so the bench
+	# no longer wakes memhog itself.
 	"$WL/lazyraw" warm $((mib * 3 / 2 + 256)) >/dev/null
-	"$SKUA" --root $ROOT_S kill $id_s USR2
-	sleep 0.2
 	exec {st}<> <(:)
 	# The destination's orchestrator waits in the destination "host" for the
 	# source's \0 and then starts the restore: what follows the \0 is one

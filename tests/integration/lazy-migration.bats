@@ -222,6 +222,8 @@ function lazy_checkpoint_src() {
 	# faults are answered by real-time threads on both sides (lazy.h; the
 	# handler's only with two CPUs, as here)
 	grep -q "requests answered by a real-time (SCHED_FIFO) thread" "$WORK/dump.log"
+	# memhog slept: it was woken once before the freeze (ckpt-wake.c)
+	grep -q "woke 1 sleeping threads before the freeze: asleep again" "$WORK/dump.log"
 	if [ "$(nproc)" -ge 2 ]; then
 		jq -e '.handler_realtime' "$RWORK/stats-lazy"
 	fi
