@@ -48,6 +48,26 @@ static char thread_state(pid_t pid, pid_t tid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
+/* Asleep inside a system call (or gone). A task can also sleep outside one:
+ * in a page fault that the host resolves while the guest runs something
+ * else (an asynchronous page fault), which is how part of the rebuild can
+ * look from here; /proc/PID/syscall then says -1, not a syscall number. */
+static bool back_in_syscall(pid_t pid, pid_t tid)
+{
+	char path[64];
+	_cleanup_free_ char *s = NULL;
+	char st = thread_state(pid, tid);
+
+	if (!st)
+		return true;
+	if (st == 'R')
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	if (read_file(path, &s, NULL, 0) < 0)
+		return true;
+	return s[0] >= '0' && s[0] <= '9';
+}
+
 static int add_sleepers(pid_t pid, struct thread_ref **v, size_t *n, size_t *cap)
 {
 	char path[64];
@@ -101,12 +121,11 @@ int ckpt_wake_before_freeze(struct cgroup *cg, struct ckpt_wake *ret)
 	size_t left = n;
 	for (;;) {
 		for (size_t i = 0; i < left;) {
-			char st = thread_state(v[i].pid, v[i].tid);
-			if (st && st == 'R') {
+			if (!back_in_syscall(v[i].pid, v[i].tid)) {
 				i++;
 				continue;
 			}
-			v[i] = v[--left]; /* asleep again, or gone */
+			v[i] = v[--left]; /* asleep in a syscall again, or gone */
 		}
 		if (!left || now_ns() - t0 > WAKE_DEADLINE_NS)
 			break;
