@@ -258,6 +258,7 @@ function init_pid() {
 	grep -q "Error.*deleted" "$WORK/dump.log"
 	testcontainer ck-unsup running
 	[ "$(cat /sys/fs/cgroup/freezer/skua/ck-unsup/freezer.state)" = THAWED ]
+	[ "$(cat /sys/fs/cgroup/unified/skua/ck-unsup/cgroup.freeze)" = 0 ]
 	a=$(cat "$BUNDLE/rootfs/cnt")
 	sleep 0.5
 	b=$(cat "$BUNDLE/rootfs/cnt")

@@ -295,6 +295,8 @@ function lazy_checkpoint_src() {
 	# and it really runs: not frozen
 	pid=$("$SKUA_BIN" --root "$ROOT" state lz-sec | jq -r .pid)
 	! grep -q FROZEN /sys/fs/cgroup/freezer/skua/lz-sec/freezer.state 2>/dev/null
+	# the checkpoint froze it through the unified tree (cgroup_freeze_brief)
+	[ "$(cat /sys/fs/cgroup/unified/skua/lz-sec/cgroup.freeze)" = 0 ]
 }
 
 @test "lazy: a five-process tree (forker) comes back whole, each task with its own userfaultfd" {
