@@ -227,6 +227,12 @@ static int v1_freeze(struct cgroup *cg)
 	return err_set(ETIMEDOUT, "%s stayed in %s for 10 s; thawed again", h->dir, state);
 }
 
+/* The unified tree's freezer of a hybrid host (v1_freeze_brief uses it). */
+static bool has_unified_freezer(const struct cgroup *cg)
+{
+	return cg->unified_dir && cgroup_has_file(cg->unified_dir, "cgroup.freeze");
+}
+
 static int v1_thaw(struct cgroup *cg)
 {
 	struct cgroup_hier *h = cgroup_v1_find(cg, "freezer");
@@ -239,8 +245,7 @@ static int v1_thaw(struct cgroup *cg)
 		return cg->unified_dir ? cgroup_v2_freeze_dir(cg->unified_dir, false)
 				       : err_set(ENOTSUP, "no freezer controller is mounted");
 	/* what v1_freeze_brief froze */
-	if (cg->unified_dir && cgroup_has_file(cg->unified_dir, "cgroup.freeze") &&
-	    (r = cgroup_v2_freeze_dir(cg->unified_dir, false)) < 0)
+	if (has_unified_freezer(cg) && (r = cgroup_v2_freeze_dir(cg->unified_dir, false)) < 0)
 		return r;
 	for (;;) {
 		r = cgroup_write(h->dir, "freezer.state", "THAWED");
@@ -282,7 +287,7 @@ static int v1_is_frozen(struct cgroup *cg, bool *ret)
 		return r;
 	*ret = streq(state, "FROZEN");
 	/* frozen for a moment through the unified tree (v1_freeze_brief) */
-	if (!*ret && cg->unified_dir && cgroup_has_file(cg->unified_dir, "cgroup.freeze"))
+	if (!*ret && has_unified_freezer(cg))
 		return cgroup_v2_is_frozen_dir(cg->unified_dir, ret);
 	return 0;
 }
@@ -293,15 +298,13 @@ static int cmp_pid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The unified tree's cgroup holds exactly the processes of the v1 one (a
- * freeze there would otherwise stop too little). */
+/* The unified tree's cgroup (has_unified_freezer) holds exactly the
+ * processes of the v1 one (a freeze there would otherwise stop too little). */
 static bool unified_matches(struct cgroup *cg)
 {
 	_cleanup_free_ pid_t *a = NULL, *b = NULL;
 	size_t na = 0, nb = 0;
 
-	if (!cg->unified_dir || !cgroup_has_file(cg->unified_dir, "cgroup.freeze"))
-		return false;
 	if (cgroup_read_procs(cg->unified_dir, &a, &na) < 0 ||
 	    cgroup_read_procs(v1_procs_dir(cg), &b, &nb) < 0) {
 		err_clear();
@@ -326,14 +329,19 @@ static int v1_freeze_brief(struct cgroup *cg)
 {
 	struct cgroup_hier *h = cgroup_v1_find(cg, "freezer");
 	char state[32];
+	bool frozen;
 
-	if (h && unified_matches(cg) && freezer_state(h->dir, state, sizeof(state)) == 0 &&
-	    streq(state, "THAWED"))
-		return cgroup_v2_freeze_dir(cg->unified_dir, true);
+	if (h && has_unified_freezer(cg)) {
+		/* the engine's freeze after the runtime's: nothing to redo */
+		if (cgroup_v2_is_frozen_dir(cg->unified_dir, &frozen) == 0 && frozen)
+			return 0;
+		if (unified_matches(cg) && freezer_state(h->dir, state, sizeof(state)) == 0 &&
+		    streq(state, "THAWED"))
+			return cgroup_v2_freeze_dir(cg->unified_dir, true);
+	}
 	err_clear();
 	return v1_freeze(cg);
 }
-
 
 static int v1_set(struct cgroup *cg, const struct oci_resources *res)
 {
