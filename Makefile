@@ -15,6 +15,16 @@ override CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
              -I. -Ilibcontainer -I$(BUILD)/proto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# skua itself is linked statically, from the .a files the -dev packages
+# ship: no ld.so at each start and a smaller address space for each fork, in
+# every exec of skua and in a lazy restore's downtime (docs/perf-run.md,
+# docs/lazy-migration.md). STATIC=0 links it dynamically (the asan build).
+STATIC    ?= 1
+ifeq ($(STATIC),1)
+SKUA_LIBS  = -static -l:libseccomp.a -l:libyajl_s.a -l:libcap.a -l:libprotobuf-c.a -pthread
+else
+SKUA_LIBS  = $(PKG_LIBS)
+endif
 
 LIB_SRCS  := $(wildcard libcontainer/base/*.c libcontainer/oci/*.c \
                libcontainer/cgroups/*.c libcontainer/runtime/*.c \
@@ -72,12 +82,12 @@ $(LIBSKUA): $(LIB_OBJS)
 	ar rcs $@ $^
 
 skua: $(CLI_OBJS) $(LIBSKUA)
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(LIBSKUA) $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(LIBSKUA) $(SKUA_LIBS) $(LDFLAGS)
 
 # AddressSanitizer + UBSan build; the integration suite runs it with SKUA=./skua-asan.
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-	  LDFLAGS="-fsanitize=address,undefined" skua
+	  LDFLAGS="-fsanitize=address,undefined" STATIC=0 skua
 	mv skua skua-asan
 	$(MAKE) skua
 

@@ -4,7 +4,9 @@
  * restore runs (cr.h's options carry only the lazy_pages switch), and the
  * address and thread-priority helpers both sides share.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +46,43 @@ int lazy_parse_addr(const char *s, char **ret_addr, uint16_t *ret_port)
 		return err_set(EINVAL, "page server address %s: bad port", s);
 	if (hlen == 0)
 		host = "0.0.0.0", hlen = 7;
-	*ret_addr = strndup(host, hlen);
-	if (!*ret_addr)
+	char *a = strndup(host, hlen);
+	if (!a)
 		return -ENOMEM;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int r = lazy_sockaddr(a, (uint16_t)port, &ss, &sl);
+	if (r < 0) {
+		free(a);
+		return r;
+	}
+	*ret_addr = a;
 	*ret_port = (uint16_t)port;
 	return 0;
+}
+
+/* Numbers only, as CRIU's page server takes them: no name service, which a
+ * static skua could reach only through glibc's modules loaded at run time. */
+int lazy_sockaddr(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (addr && inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons(port);
+		*len = sizeof(*v4);
+		return 0;
+	}
+	if (addr && inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons(port);
+		*len = sizeof(*v6);
+		return 0;
+	}
+	return err_set(EINVAL, "page server address %s: want a numeric IPv4 or IPv6 address",
+		       addr ? addr : "(none)");
 }
 
 const char *lazy_dial_addr(const char *addr)

@@ -4,6 +4,7 @@
 #define SKUA_CR_LAZY_CONF_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "cr/lazy.h"
 
@@ -15,5 +16,8 @@ struct lazy_conf {
 	uint16_t dst_port;
 };
 extern struct lazy_conf lazy_conf;
+
+/* addr (a numeric IPv4 or IPv6 address) and port as a socket address. */
+int lazy_sockaddr(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
 
 #endif

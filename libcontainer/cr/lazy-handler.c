@@ -25,7 +25,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -45,6 +44,7 @@
 #include "base/fd.h"
 #include "base/log.h"
 #include "base/syscall.h"
+#include "cr/lazy-conf.h"
 #include "cr/lazy-handler-internal.h"
 
 #define PREFETCH 15 /* a fault of a task that reads forward asks for 64 KiB */
@@ -55,29 +55,23 @@
 
 static int dial(const char *addr, uint16_t port, int timeout_s)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV };
 	unsigned long long deadline = now_ns() + (unsigned long long)timeout_s * 1000000000ULL;
-	char ps[8];
+	struct sockaddr_storage ss;
+	socklen_t sl;
 	int r, last = ECONNREFUSED;
 
-	snprintf(ps, sizeof(ps), "%u", port);
+	if ((r = lazy_sockaddr(addr, port, &ss, &sl)) < 0)
+		return r;
 	for (;;) {
-		struct addrinfo *ai = NULL;
-		r = getaddrinfo(addr, ps, &hints, &ai);
-		if (r)
-			return err_set(EINVAL, "page server %s: %s", addr, gai_strerror(r));
-		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, sl) == 0) {
 			int one = 1;
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-			freeaddrinfo(ai);
 			return fd;
 		}
 		last = errno;
 		if (fd >= 0)
 			close(fd);
-		freeaddrinfo(ai);
 		if (now_ns() > deadline)
 			return err_sys(last, "connecting to the page server %s:%u", addr, port);
 		nanosleep(&(struct timespec){ 0, 50000000 }, NULL);

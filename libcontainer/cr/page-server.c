@@ -10,7 +10,6 @@
  * and the caller thaws the tree so the source runs on.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -266,26 +265,20 @@ static void *bulk_thread(void *arg)
 
 static int listen_on(const char *addr, uint16_t port)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	char ps[8];
-	int fd = -1, one = 1, r;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, one = 1, r;
 
-	snprintf(ps, sizeof(ps), "%u", port);
-	r = getaddrinfo(addr, ps, &hints, &ai);
-	if (r)
-		return err_set(EINVAL, "page server address %s: %s", addr, gai_strerror(r));
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if ((r = lazy_sockaddr(addr, port, &ss, &sl)) < 0)
+		return r;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 8) < 0) {
+	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 8) < 0) {
 		r = err_sys(errno, "page server: listening on %s:%u", addr, port);
 		if (fd >= 0)
 			close(fd);
-		freeaddrinfo(ai);
 		return r;
 	}
-	freeaddrinfo(ai);
 	return fd;
 }
 

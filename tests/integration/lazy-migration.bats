@@ -259,6 +259,13 @@ function lazy_checkpoint_src() {
 	export SKUA_LAZY_TIMEOUT=4
 	update_config '.process.args = ["sh", "-c", "while true; do sleep 0.2; done"]'
 	__runc run -d lz-sec </dev/null >"$OUT" 2>&1
+	# a name for the page server: refused up front (numbers only), nothing frozen
+	run "$SKUA_BIN" --root "$ROOT" checkpoint --lazy-pages --page-server nosuchhost:$LZ_PORT \
+		--image-path "$BATS_TEST_TMPDIR/byname" lz-sec
+	echo "$output" >&2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"nosuchhost: want a numeric IPv4 or IPv6 address"* ]]
+	[ "$("$SKUA_BIN" --root "$ROOT" state lz-sec | jq -r .status)" = running ]
 	exec {lazy_r}<> <(:)
 	exec {lazy_w}>/proc/self/fd/$lazy_r
 	lazy_checkpoint lz-sec

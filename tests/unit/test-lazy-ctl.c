@@ -2,8 +2,10 @@
 /* The restore -> lazy-pages handler control protocol: a task message with
  * its arrays and two fds survives the trip; bad headers, counts that do not
  * match the fds, and short payloads are refused; replies carry errors. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "cr/lazy-conf.h"
 #include "cr/lazy-internal.h"
 #include "tap.h"
 
@@ -126,6 +129,22 @@ static void test_addr(void)
 	is_int(lazy_parse_addr("10.0.0.1:99999", &a, &port), -EINVAL, "port out of range refused");
 	is_int(lazy_parse_addr("10.0.0.1:12x", &a, &port), -EINVAL, "trailing junk refused");
 	is_str(lazy_dial_addr("10.1.2.3"), "10.1.2.3", "a real address is dialled as is");
+	/* numbers only: a static skua has no name service */
+	is_int(lazy_parse_addr("example.org:27", &a, &port), -EINVAL, "a host name is refused");
+	is_int(lazy_parse_addr("10.0.0.256:27", &a, &port), -EINVAL, "a bad IPv4 address is refused");
+	is_int(lazy_parse_addr("[::g]:27", &a, &port), -EINVAL, "a bad IPv6 address is refused");
+
+	struct sockaddr_storage ss;
+	socklen_t sl = 0;
+	is_int(lazy_sockaddr("10.1.2.3", 27277, &ss, &sl), 0, "IPv4 socket address");
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	ok(ss.ss_family == AF_INET && sl == sizeof(*v4) && ntohs(v4->sin_port) == 27277 &&
+		   ntohl(v4->sin_addr.s_addr) == 0x0a010203, "IPv4 family, length, port and address");
+	is_int(lazy_sockaddr("::1", 80, &ss, &sl), 0, "IPv6 socket address");
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	ok(ss.ss_family == AF_INET6 && sl == sizeof(*v6) && ntohs(v6->sin6_port) == 80 &&
+		   IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr), "IPv6 family, length, port and address");
+	is_int(lazy_sockaddr("localhost", 80, &ss, &sl), -EINVAL, "a name gives no socket address");
 }
 
 /* What a thread of a role ends up with, and what a thread it starts gets. */
