@@ -170,6 +170,23 @@ engine_dump() {
 	[[ "$output" == *"core-$WL_PID.img"* ]]
 }
 
+@test "engine restore: a truncated pages image is refused, naming the file, and leaves no process" {
+	start_counter
+	engine_dump
+	wait_for '! kill -0 "$WL_PID" 2>/dev/null' || fail_with "counter alive after the dump"
+	local pages size
+	pages=$(ls "$IMG"/pages-*.img)
+	[ -n "$pages" ] || fail_with "no pages image"
+	size=$(stat -c %s "$pages")
+	[ "$size" -gt $((8 + 3 * 4096)) ] || fail_with "pages image of $size bytes"
+	truncate -s $((size - 4096 - 100)) "$pages"
+	run "$SKUA_BIN" engine restore --image-path "$IMG" -d --pid-file "$WD/r.pid"
+	[ "$status" -eq 1 ] || fail_with "restore of a truncated pages image: status $status"
+	[[ "$output" == *"${pages##*/}: truncated: the run at 0x"*"the file holds"* ]] || fail_with "message: $output"
+	[ ! -e "$WD/r.pid" ]
+	[ -z "$(restored_pids)" ] || fail_with "a restored process is left: $(restored_pids)"
+}
+
 @test "engine: command line" {
 	run "$SKUA_BIN" engine --help
 	[ "$status" -eq 0 ]
