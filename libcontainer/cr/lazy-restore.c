@@ -303,6 +303,9 @@ int lazy_rst_task(struct rst_ctx *c, struct rst_task *t)
 	if (n_vmas) {
 		if ((r = take_uffd(c, t, pidfd, &uffd)) < 0)
 			return r;
+		_cleanup_free_ struct puppet_sc *sc = calloc(n_vmas, sizeof(*sc));
+		if (!sc)
+			return -ENOMEM;
 		for (size_t i = 0; i < n_vmas; i++) {
 			struct uffdio_register reg = {
 				.range = { .start = vmas[i].start, .len = vmas[i].end - vmas[i].start },
@@ -312,11 +315,11 @@ int lazy_rst_task(struct rst_ctx *c, struct rst_task *t)
 				return err_sys(errno, "UFFDIO_REGISTER 0x%llx-0x%llx of pid %d",
 					       (unsigned long long)vmas[i].start,
 					       (unsigned long long)vmas[i].end, t->pid);
-			long m = PUPPET_CALL(c, t->host_pid, "madvise(MADV_NOHUGEPAGE)", SYS_madvise,
-					     vmas[i].start, vmas[i].end - vmas[i].start, MADV_NOHUGEPAGE);
-			if (m < 0)
-				return (int)m;
+			sc[i] = (struct puppet_sc){ SYS_madvise,
+						    { vmas[i].start, vmas[i].end - vmas[i].start, MADV_NOHUGEPAGE } };
 		}
+		if ((r = puppet_call_batch(c, t->host_pid, "madvise(MADV_NOHUGEPAGE)", sc, n_vmas, NULL)) < 0)
+			return r;
 	}
 	r = send_task(c, t, runs, n_runs, vmas, n_vmas, pidfd, uffd);
 	if (r < 0)

@@ -130,33 +130,23 @@ int ptrace_poke(pid_t pid, unsigned long addr, const void *buf, size_t len)
 	return mem_io(pid, addr, (void *)buf, len, 1);
 }
 
-int inject_syscall(pid_t tid, unsigned long ip, long nr, const unsigned long args[6], long *ret)
+/* From regs (the caller's changes to the saved set) to the gadget's int3;
+ * *out gets the registers there; the saved ones are put back. */
+static int inject_run(pid_t tid, struct user_regs_struct *regs, const struct user_regs_struct *saved,
+		      const char *what)
 {
-	struct user_regs_struct saved, regs;
 	int status, r;
 
-	r = ptrace_get_regs(tid, &saved);
-	if (r < 0)
-		return r;
-	regs = saved;
-	regs.rip = ip;
-	regs.rax = nr;
-	regs.orig_rax = -1; /* not in a syscall: no restart logic on resume */
-	regs.rdi = args[0];
-	regs.rsi = args[1];
-	regs.rdx = args[2];
-	regs.r10 = args[3];
-	regs.r8 = args[4];
-	regs.r9 = args[5];
-	r = ptrace_set_regs(tid, &regs);
+	regs->orig_rax = -1; /* not in a syscall: no restart logic on resume */
+	r = ptrace_set_regs(tid, regs);
 	if (r < 0)
 		return r;
 	for (;;) {
 		if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
-			return err_sys(errno, "running injected syscall %ld in %d", nr, tid);
+			return err_sys(errno, "running injected %s in %d", what, tid);
 		r = ptrace_wait_stop(tid, &status);
 		if (r < 0)
-			return err_wrap(r, "injected syscall %ld", nr);
+			return err_wrap(r, "injected %s", what);
 		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0)
 			break;
 		/* A group stop or an event (e.g. a clone event from an injected
@@ -165,14 +155,60 @@ int inject_syscall(pid_t tid, unsigned long ip, long nr, const unsigned long arg
 		if ((status >> 16) != 0)
 			continue;
 		if (WSTOPSIG(status) == SIGSEGV || WSTOPSIG(status) == SIGBUS || WSTOPSIG(status) == SIGILL)
-			return err_set(EFAULT, "injected syscall %ld in %d faulted (signal %d)", nr, tid,
+			return err_set(EFAULT, "injected %s in %d faulted (signal %d)", what, tid,
 				       WSTOPSIG(status));
 	}
-	r = ptrace_get_regs(tid, &regs);
+	r = ptrace_get_regs(tid, regs);
+	if (r < 0)
+		return r;
+	return ptrace_set_regs(tid, saved);
+}
+
+int inject_syscall(pid_t tid, unsigned long ip, long nr, const unsigned long args[6], long *ret)
+{
+	struct user_regs_struct saved, regs;
+	char what[32];
+	int r;
+
+	r = ptrace_get_regs(tid, &saved);
+	if (r < 0)
+		return r;
+	regs = saved;
+	regs.rip = ip;
+	regs.rax = nr;
+	regs.rdi = args[0];
+	regs.rsi = args[1];
+	regs.rdx = args[2];
+	regs.r10 = args[3];
+	regs.r8 = args[4];
+	regs.r9 = args[5];
+	snprintf(what, sizeof(what), "syscall %ld", nr);
+	r = inject_run(tid, &regs, &saved, what);
 	if (r < 0)
 		return r;
 	*ret = (long)regs.rax;
-	return ptrace_set_regs(tid, &saved);
+	return 0;
+}
+
+int inject_batch(pid_t tid, unsigned long ip, unsigned long table, unsigned long n, unsigned long *ret_done)
+{
+	struct user_regs_struct saved, regs;
+	int r;
+
+	r = ptrace_get_regs(tid, &saved);
+	if (r < 0)
+		return r;
+	regs = saved;
+	regs.rip = ip;
+	regs.rbx = table;
+	regs.r12 = n;
+	r = inject_run(tid, &regs, &saved, "syscall batch");
+	if (r < 0)
+		return r;
+	if (regs.r12 > n)
+		return err_set(EIO, "syscall batch in %d: %llu of %lu left", tid, (unsigned long long)regs.r12, n);
+	*ret_done = n - regs.r12;
+	return 0;
 }
 
 int inject_syscall_here(pid_t tid, long nr, const unsigned long args[6], long *ret)

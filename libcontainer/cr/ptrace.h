@@ -18,6 +18,27 @@
 #define INJECT_GADGET_BYTES "\x0f\x05\xcc"
 #define INJECT_GADGET_LEN 3
 
+/* A batch gadget: runs table entries {nr, a0..a5, ret} (64 bytes each) from
+ * rbx, r12 of them, storing each result in its entry; stops at the first
+ * that fails (-4095..-1) without counting it; then int3. Hand-assembled:
+ *   0: test %r12,%r12; je done
+ *      mov (%rbx),%rax; mov 8(%rbx),%rdi; mov 16(%rbx),%rsi;
+ *      mov 24(%rbx),%rdx; mov 32(%rbx),%r10; mov 40(%rbx),%r8;
+ *      mov 48(%rbx),%r9; syscall; mov %rax,56(%rbx)
+ *      cmp $-4095,%rax; jae done
+ *      add $64,%rbx; dec %r12; jmp 0
+ *   done: int3 */
+#define INJECT_BATCH_BYTES \
+	"\x4d\x85\xe4\x74\x32\x48\x8b\x03\x48\x8b\x7b\x08\x48\x8b\x73\x10" \
+	"\x48\x8b\x53\x18\x4c\x8b\x53\x20\x4c\x8b\x43\x28\x4c\x8b\x4b\x30" \
+	"\x0f\x05\x48\x89\x43\x38\x48\x3d\x01\xf0\xff\xff\x73\x09\x48\x83" \
+	"\xc3\x40\x49\xff\xcc\xeb\xc9\xcc"
+#define INJECT_BATCH_LEN 56
+struct inject_entry {
+	unsigned long nr, a[6];
+	long ret;
+};
+
 /* PTRACE_SEIZE (with opts) + PTRACE_INTERRUPT, then wait for the stop. */
 int ptrace_seize_stop(pid_t tid, unsigned long opts);
 /* Wait for tid to enter a ptrace stop; *ret_status is the wait status. __WALL. */
@@ -43,6 +64,11 @@ int ptrace_poke(pid_t pid, unsigned long addr, const void *buf, size_t len);
  * ptrace failure, 0 otherwise (check *ret for the syscall's own result).
  */
 int inject_syscall(pid_t tid, unsigned long ip, long nr, const unsigned long args[6], long *ret);
+
+/* Runs the batch gadget at ip over n entries at `table` (in the task): one
+ * stop for all. *ret_done is how many succeeded (the next one, if any,
+ * failed: its result is in its entry). Registers are restored. */
+int inject_batch(pid_t tid, unsigned long ip, unsigned long table, unsigned long n, unsigned long *ret_done);
 
 /* For dump: poke the gadget at the thread's current ip (saving the original
  * bytes), run one syscall, put the bytes back. Code pages are private COW,

@@ -5,7 +5,9 @@
  * same address (the anchor maps it; clone3 copies it into each child):
  *
  *   gadget + 0      r-x  syscall; int3
- *   gadget + 4096   rw-  scratch: syscall arguments (structs, paths)
+ *   gadget + 64     r-x  the batch loop (ptrace.h): many syscalls, one stop
+ *   gadget + 4096   rw-  scratch: syscall arguments (structs, paths); a
+ *                        batch's table in its last 3 KiB
  *
  * The block sits in a hole that no dumped VMA of any task uses, so it
  * survives while the dumped address space is rebuilt around it.
@@ -263,6 +265,8 @@ int puppet_attach_anchor(struct rst_ctx *c)
 		return err_sys(ret < 0 ? -ret : EEXIST, "mapping the gadget at 0x%lx in the anchor %d",
 			       c->gadget, c->anchor);
 	r = ptrace_poke(c->anchor, c->gadget, INJECT_GADGET_BYTES, INJECT_GADGET_LEN);
+	if (r >= 0)
+		r = ptrace_poke(c->anchor, c->gadget + RST_BATCH_CODE_OFF, INJECT_BATCH_BYTES, INJECT_BATCH_LEN);
 	if (r < 0)
 		return r;
 	/* still at the anchor's own ip: the gadget is not executable yet */
@@ -282,6 +286,40 @@ long puppet_call_n(struct rst_ctx *c, pid_t host_tid, const char *what, long nr,
 	if (ret < 0 && ret > -4096)
 		return err_sys(-ret, "%s", what);
 	return ret;
+}
+
+int puppet_call_batch(struct rst_ctx *c, pid_t host_tid, const char *what, const struct puppet_sc *sc,
+		      size_t n, long *rets)
+{
+	struct inject_entry e[PUPPET_BATCH_MAX];
+	const unsigned long table = c->gadget + RST_SCRATCH_OFF + RST_BATCH_TABLE_OFF;
+
+	for (size_t at = 0; at < n;) {
+		size_t k = n - at < PUPPET_BATCH_MAX ? n - at : PUPPET_BATCH_MAX;
+		unsigned long done = 0;
+		int r;
+		for (size_t i = 0; i < k; i++) {
+			e[i].nr = sc[at + i].nr;
+			memcpy(e[i].a, sc[at + i].a, sizeof(e[i].a));
+			e[i].ret = -ENOSYS;
+		}
+		if ((r = ptrace_poke(host_tid, table, e, k * sizeof(e[0]))) < 0 ||
+		    (r = inject_batch(host_tid, c->gadget + RST_BATCH_CODE_OFF, table, k, &done)) < 0)
+			return err_wrap(r, "%s", what);
+		/* the results of those that ran, and of the one that failed */
+		size_t got = done < k ? done + 1 : k;
+		if ((r = ptrace_peek(host_tid, table, e, got * sizeof(e[0]))) < 0)
+			return err_wrap(r, "%s", what);
+		for (size_t i = 0; rets && i < got; i++)
+			rets[at + i] = e[i].ret;
+		if (done < k) {
+			long ret = e[done].ret;
+			return err_sys(ret < 0 && ret > -4096 ? (int)-ret : EIO, "%s (call %zu of %zu: syscall %lu)",
+				       what, at + done + 1, n, e[done].nr);
+		}
+		at += k;
+	}
+	return 0;
 }
 
 int puppet_scratch_put(struct rst_ctx *c, pid_t host_pid, size_t off, const void *buf, size_t len,

@@ -29,6 +29,10 @@
 #define RST_GADGET_PAGES 2
 #define RST_HOLE_PAGES (RST_GADGET_PAGES + 32)
 #define RST_SCRATCH_OFF RST_PAGE
+/* the batch loop in page 0, and its table in the scratch page (48 entries) */
+#define RST_BATCH_CODE_OFF 64
+#define RST_BATCH_TABLE_OFF 1024
+#define PUPPET_BATCH_MAX ((RST_PAGE - RST_BATCH_TABLE_OFF) / 64)
 
 struct rst_thread {
 	pid_t tid;      /* in the tree's pid namespace */
@@ -103,6 +107,18 @@ int puppet_attach_anchor(struct rst_ctx *c);
  * message naming what and the pid. */
 #define PUPPET_CALL(c, tid, what, nr, ...) puppet_call_n(c, tid, what, nr, (unsigned long[6]){ __VA_ARGS__ })
 long puppet_call_n(struct rst_ctx *c, pid_t host_tid, const char *what, long nr, const unsigned long a[6]);
+/* Run n syscalls in a puppet thread, in order, stopping it once per
+ * PUPPET_BATCH_MAX of them (an injection costs 25-75 us on our test VM, most
+ * of it the two context switches). Stops at the first that fails: -errno,
+ * with the message naming what and which call. rets, if given, gets the
+ * result of each call that ran. Arguments that point into the scratch page
+ * must stay below RST_BATCH_TABLE_OFF. */
+struct puppet_sc {
+	long nr;
+	unsigned long a[6];
+};
+int puppet_call_batch(struct rst_ctx *c, pid_t host_tid, const char *what, const struct puppet_sc *sc,
+		      size_t n, long *rets);
 /* Copy into the puppet's scratch page at off; returns its address there. */
 int puppet_scratch_put(struct rst_ctx *c, pid_t host_pid, size_t off, const void *buf, size_t len,
 		       unsigned long *ret_addr);

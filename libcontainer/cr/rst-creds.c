@@ -119,13 +119,15 @@ static int thread_creds(struct rst_ctx *c, pid_t tid, CredsEntry *cr)
 	int r, last = cap_last();
 	unsigned secbits = cr->has_securebits ? cr->securebits : 0;
 
-	ret = prctl_in(c, tid, "prctl(PR_SET_SECUREBITS)", PR_SET_SECUREBITS, secbits | SECBIT_KEEP_CAPS);
-	if (ret < 0)
-		return (int)ret;
-	for (int cap = 0; cap <= last; cap++)
-		if (!(cr->cap_bnd & (1ULL << cap)) &&
-		    (ret = prctl_in(c, tid, "prctl(PR_CAPBSET_DROP)", PR_CAPBSET_DROP, cap)) < 0)
-			return (int)ret;
+	/* the bits, then the bounding set: one stop for up to 64 calls */
+	struct puppet_sc sc[65];
+	size_t n = 0;
+	sc[n++] = (struct puppet_sc){ SYS_prctl, { PR_SET_SECUREBITS, secbits | SECBIT_KEEP_CAPS } };
+	for (int cap = 0; cap <= last && cap < 64; cap++)
+		if (!(cr->cap_bnd & (1ULL << cap)))
+			sc[n++] = (struct puppet_sc){ SYS_prctl, { PR_CAPBSET_DROP, cap } };
+	if ((r = puppet_call_batch(c, tid, "prctl(PR_SET_SECUREBITS, PR_CAPBSET_DROP)", sc, n, NULL)) < 0)
+		return r;
 	if (cr->n_groups > 1024)
 		return err_set(E2BIG, "%zu supplementary groups", cr->n_groups);
 	gid_t groups[1024];

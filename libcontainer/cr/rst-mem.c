@@ -8,7 +8,9 @@
  * fields (code/data/brk/stack/args/env, auxv, exe) with PR_SET_MM_MAP:
  * the kernel only accepts the exe file once the old one is unmapped.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@
 #define SYS_rseq 334
 #endif
 #define RSEQ_FLAG_UNREGISTER 1
+#define VDSO_PIECES 8 /* [vvar], [vvar_vclock], [vdso]: room to spare */
 
 struct vpiece {
 	unsigned long start, end;
@@ -69,15 +72,17 @@ static long do_munmap(struct rst_ctx *c, pid_t pid, unsigned long s, unsigned lo
 	return PUPPET_CALL(c, pid, "munmap", SYS_munmap, s, e - s);
 }
 
-/* Everything outside the kept ranges goes, in as few calls as the gaps allow. */
+/* Everything outside the kept ranges goes, in as few calls as the gaps
+ * allow, all in one stop. */
 static int unmap_all(struct rst_ctx *c, pid_t pid, const struct vpiece *vd, size_t nvd)
 {
-	struct vpiece keep[16];
-	size_t nk = 0;
+	struct vpiece keep[1 + VDSO_PIECES];
+	struct puppet_sc sc[ARRAY_SIZE(keep) + 1];
+	size_t nk = 0, n = 0;
 	unsigned long at = 0;
 
 	keep[nk++] = (struct vpiece){ c->gadget, c->gadget + RST_GADGET_PAGES * RST_PAGE };
-	for (size_t i = 0; i < nvd; i++)
+	for (size_t i = 0; i < nvd && nk < ARRAY_SIZE(keep); i++)
 		keep[nk++] = vd[i];
 	/* insertion sort: a handful of entries */
 	for (size_t i = 1; i < nk; i++)
@@ -86,23 +91,14 @@ static int unmap_all(struct rst_ctx *c, pid_t pid, const struct vpiece *vd, size
 			keep[j] = keep[j - 1];
 			keep[j - 1] = t;
 		}
-	for (size_t i = 0; i < nk; i++) {
-		long r = do_munmap(c, pid, at, keep[i].start);
-		if (r < 0)
-			return (int)r;
-		at = keep[i].end;
+	for (size_t i = 0; i <= nk; i++) {
+		unsigned long end = i < nk ? keep[i].start : TASK_SIZE_MAX;
+		if (end > at)
+			sc[n++] = (struct puppet_sc){ SYS_munmap, { at, end - at } };
+		if (i < nk)
+			at = keep[i].end;
 	}
-	long r = do_munmap(c, pid, at, TASK_SIZE_MAX);
-	return r < 0 ? (int)r : 0;
-}
-
-static long do_mremap(struct rst_ctx *c, pid_t pid, unsigned long from, unsigned long len, unsigned long to)
-{
-	long r = PUPPET_CALL(c, pid, "mremap(vdso)", SYS_mremap, from, len, len,
-			     MREMAP_MAYMOVE | MREMAP_FIXED, to);
-	if (r >= 0 && (unsigned long)r != to)
-		return err_set(EIO, "mremap of the vDSO to 0x%lx landed at 0x%lx", to, r);
-	return r;
+	return puppet_call_batch(c, pid, "munmap", sc, n, NULL);
 }
 
 /* The same kernel has the same block layout; move it as a whole, each piece
@@ -133,14 +129,22 @@ static int place_vdso(struct rst_ctx *c, struct rst_task *t, struct vpiece *vd, 
 			       (unsigned long long)(mm->vdso_text - mm->vdso_start));
 	if (base == mm->vdso_start)
 		return 0;
-	for (size_t i = 0; i < nvd; i++)
-		if ((r = do_mremap(c, t->host_pid, vd[i].start, vd[i].end - vd[i].start,
-				   park + vd[i].start - base)) < 0)
-			return (int)r;
-	for (size_t i = 0; i < nvd; i++)
-		if ((r = do_mremap(c, t->host_pid, park + vd[i].start - base, vd[i].end - vd[i].start,
-				   mm->vdso_start + vd[i].start - base)) < 0)
-			return (int)r;
+	/* every piece to the parking spot, then every piece home: one stop */
+	struct puppet_sc sc[2 * VDSO_PIECES];
+	long got[ARRAY_SIZE(sc)];
+	size_t n = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < nvd && n < ARRAY_SIZE(sc); i++) {
+			unsigned long len = vd[i].end - vd[i].start, off = vd[i].start - base;
+			unsigned long from = pass ? park + off : vd[i].start;
+			unsigned long to = pass ? mm->vdso_start + off : park + off;
+			sc[n++] = (struct puppet_sc){ SYS_mremap, { from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to } };
+		}
+	if ((r = puppet_call_batch(c, t->host_pid, "mremap(vdso)", sc, n, got)) < 0)
+		return (int)r;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned long)got[i] != sc[i].a[4])
+			return err_set(EIO, "mremap of the vDSO to 0x%lx landed at 0x%lx", sc[i].a[4], got[i]);
 	return 0;
 }
 
@@ -188,11 +192,104 @@ static long shm_open_again(struct rst_ctx *c, struct rst_task *t, const struct r
 	return fd < 0 ? err_wrap((int)fd, "shared memory %u of pid %d", s->shmid, s->owner) : fd;
 }
 
-static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd, const char **fd_path)
+/* The mmaps and madvise hints of a run of VMAs go in one stop; an open of
+ * a file ends a run (the mmaps after it need its fd), and so does a shared
+ * mapping that opens another task's. */
+struct map_batch {
+	struct puppet_sc sc[PUPPET_BATCH_MAX];
+	const VmaEntry *vma[PUPPET_BATCH_MAX]; /* what each call is for */
+	size_t n;
+};
+
+static int vma_err(int r, const VmaEntry *v)
+{
+	return err_wrap(r, "mapping 0x%llx-0x%llx", (unsigned long long)v->start, (unsigned long long)v->end);
+}
+
+/* One call failed: a madvise hint this kernel refuses (KSM off, say) costs
+ * behaviour, not correctness, and a close of our fd changes nothing;
+ * huge sparse reservations (sanitizer shadows, GC heaps) were made with
+ * MAP_NORESERVE, and an image that did not record it still fits. */
+static int batch_failed(struct rst_ctx *c, struct rst_task *t, const struct puppet_sc *s, const VmaEntry *v,
+			long ret, int r)
+{
+	if (s->nr == SYS_close)
+		return 0;
+	if (s->nr == SYS_madvise) {
+		log_warn("pid %d: madvise(0x%lx, %lu): %s", t->pid, s->a[0], s->a[2], strerror((int)-ret));
+		return 0;
+	}
+	if (s->nr == SYS_mmap && ret == -ENOMEM && s->a[4] == -1UL && !(s->a[3] & MAP_NORESERVE)) {
+		ret = PUPPET_CALL(c, t->host_pid, "mmap", SYS_mmap, s->a[0], s->a[1], s->a[2],
+				  s->a[3] | MAP_NORESERVE, -1, 0);
+		if (ret < 0)
+			return vma_err((int)ret, v);
+		return (unsigned long)ret == v->start ? 0 : vma_err(err_set(EIO, "mmap landed at 0x%lx", ret), v);
+	}
+	return vma_err(r, v);
+}
+
+static int batch_flush(struct rst_ctx *c, struct rst_task *t, struct map_batch *b)
+{
+	long got[PUPPET_BATCH_MAX];
+	size_t at = 0;
+
+	while (at < b->n) {
+		for (size_t i = at; i < b->n; i++)
+			got[i] = LONG_MIN; /* not run */
+		int r = puppet_call_batch(c, t->host_pid, "mmap", b->sc + at, b->n - at, got + at);
+		size_t bad = at;
+		while (bad < b->n && got[bad] != LONG_MIN && !(got[bad] < 0 && got[bad] > -4096))
+			bad++;
+		if (r < 0 && (bad == b->n || got[bad] == LONG_MIN))
+			return r; /* ptrace, not a call */
+		for (size_t i = at; i < bad; i++)
+			if (b->sc[i].nr == SYS_mmap && (unsigned long)got[i] != b->vma[i]->start)
+				return vma_err(err_set(EIO, "mmap landed at 0x%lx", got[i]), b->vma[i]);
+		if (bad == b->n)
+			break;
+		if ((r = batch_failed(c, t, &b->sc[bad], b->vma[bad], got[bad], r)) < 0)
+			return r;
+		at = bad + 1;
+	}
+	b->n = 0;
+	return 0;
+}
+
+static int queue(struct rst_ctx *c, struct rst_task *t, struct map_batch *b, const VmaEntry *v,
+		 struct puppet_sc sc)
+{
+	int r;
+
+	if (b->n == PUPPET_BATCH_MAX && (r = batch_flush(c, t, b)) < 0)
+		return r;
+	b->sc[b->n] = sc;
+	b->vma[b->n++] = v;
+	return 0;
+}
+
+/* A shared anonymous mapping another task (or an earlier VMA) made: open it
+ * through that one's map_files, now. */
+static int map_shm_again(struct rst_ctx *c, struct rst_task *t, const VmaEntry *v, const struct rst_shm *s,
+			 unsigned long flags)
+{
+	long sfd = shm_open_again(c, t, s);
+	if (sfd < 0)
+		return (int)sfd;
+	long ret = PUPPET_CALL(c, t->host_pid, "mmap(shared)", SYS_mmap, v->start, v->end - v->start, v->prot,
+			       flags, sfd, (v->has_pgoff ? v->pgoff : 0) - s->pgoff);
+	PUPPET_CALL(c, t->host_pid, "close", SYS_close, sfd);
+	if (ret < 0)
+		return (int)ret;
+	return (unsigned long)ret == v->start ? 0 : err_set(EIO, "mmap landed at 0x%lx", ret);
+}
+
+static int map_vma(struct rst_ctx *c, struct rst_task *t, struct map_batch *b, VmaEntry *v, long *fd,
+		   const char **fd_path)
 {
 	unsigned long flags = (v->flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN | MAP_NORESERVE)) | MAP_FIXED;
-	unsigned long len = v->end - v->start;
 	long ret, mfd = -1;
+	int r;
 
 	switch (v->kind) {
 	case VMA_KIND__VMA_VDSO:
@@ -206,15 +303,10 @@ static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd,
 			flags |= MAP_ANONYMOUS;
 			break;
 		}
-		long sfd = shm_open_again(c, t, s);
-		if (sfd < 0)
-			return (int)sfd;
-		ret = PUPPET_CALL(c, t->host_pid, "mmap(shared)", SYS_mmap, v->start, len, v->prot, flags,
-				  sfd, (v->has_pgoff ? v->pgoff : 0) - s->pgoff);
-		PUPPET_CALL(c, t->host_pid, "close", SYS_close, sfd);
-		if (ret < 0)
-			return (int)ret;
-		return (unsigned long)ret == v->start ? 0 : err_set(EIO, "mmap landed at 0x%lx", ret);
+		if ((r = batch_flush(c, t, b)) < 0)
+			return r;
+		r = map_shm_again(c, t, v, s, flags);
+		return r < 0 ? vma_err(r, v) : 0;
 	}
 	case VMA_KIND__VMA_ANON_PRIVATE:
 	case VMA_KIND__VMA_STACK:
@@ -227,19 +319,22 @@ static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd,
 		/* a shared mapping may be made writable later: O_RDWR where allowed */
 		int oflags = shared ? O_RDWR : O_RDONLY;
 		if (!v->path)
-			return err_set(EBADMSG, "file mapping without a path");
+			return vma_err(err_set(EBADMSG, "file mapping without a path"), v);
 		if (strstr(v->path, " (deleted)"))
-			return err_set(ENOENT, "mapping of the deleted file %s; not supported", v->path);
+			return vma_err(err_set(ENOENT, "mapping of the deleted file %s; not supported", v->path), v);
 		if (*fd < 0 || !*fd_path || strcmp(*fd_path, v->path) || oflags == O_RDWR) {
-			if (*fd >= 0)
-				PUPPET_CALL(c, t->host_pid, "close", SYS_close, *fd);
+			/* the mmaps queued so far use the old fd: close it after them */
+			if (*fd >= 0 && (r = queue(c, t, b, v, (struct puppet_sc){ SYS_close, { *fd } })) < 0)
+				return r;
 			*fd = -1;
+			if ((r = batch_flush(c, t, b)) < 0)
+				return r;
 			ret = open_in(c, t->host_pid, v->path, oflags);
 			if (ret < 0 && oflags == O_RDWR && !(v->prot & PROT_WRITE) &&
 			    (ret == -EACCES || ret == -EROFS || ret == -EPERM))
 				ret = open_in(c, t->host_pid, v->path, O_RDONLY);
 			if (ret < 0)
-				return err_wrap((int)ret, "opening %s", v->path);
+				return vma_err(err_wrap((int)ret, "opening %s", v->path), v);
 			*fd = ret;
 			*fd_path = v->path;
 		}
@@ -248,55 +343,49 @@ static int map_vma(struct rst_ctx *c, struct rst_task *t, VmaEntry *v, long *fd,
 		break;
 	}
 	default:
-		return err_set(EBADMSG, "VMA of unknown kind %d", v->kind);
+		return vma_err(err_set(EBADMSG, "VMA of unknown kind %d", v->kind), v);
 	}
-	ret = PUPPET_CALL(c, t->host_pid, "mmap", SYS_mmap, v->start, len, v->prot, flags, mfd,
-			  mfd >= 0 ? v->pgoff : 0);
-	/* Huge sparse reservations (sanitizer shadows, GC heaps) were made
-	 * with MAP_NORESERVE; an image that did not record it still fits. */
-	if (ret == -ENOMEM && mfd < 0 && !(flags & MAP_NORESERVE))
-		ret = PUPPET_CALL(c, t->host_pid, "mmap", SYS_mmap, v->start, len, v->prot,
-				  flags | MAP_NORESERVE, -1, 0);
-	if (ret < 0)
-		return (int)ret;
-	if ((unsigned long)ret != v->start)
-		return err_set(EIO, "mmap landed at 0x%lx", ret);
+	r = queue(c, t, b, v,
+		  (struct puppet_sc){ SYS_mmap, { v->start, v->end - v->start, v->prot, flags, (unsigned long)mfd,
+						  mfd >= 0 ? v->pgoff : 0 } });
+	if (r < 0)
+		return r;
 	return v->kind == VMA_KIND__VMA_ANON_SHARED ? shm_note(c, t, v) : 0;
 }
 
-/* madvise hints kept in the image, one bit per MADV_* value. A hint this
- * kernel refuses (KSM off, say) costs behaviour, not correctness: warn. */
-static void advise(struct rst_ctx *c, struct rst_task *t, const VmaEntry *v)
+/* madvise hints kept in the image, one bit per MADV_* value. */
+static int advise(struct rst_ctx *c, struct rst_task *t, struct map_batch *b, const VmaEntry *v)
 {
 	if (!v->has_madv || v->kind == VMA_KIND__VMA_VDSO || v->kind == VMA_KIND__VMA_VVAR ||
 	    v->kind == VMA_KIND__VMA_VSYSCALL)
-		return;
-	for (int b = 0; b < 32; b++) {
-		if (!(v->madv & (1u << b)))
-			continue;
-		long ret = PUPPET_CALL(c, t->host_pid, "madvise", SYS_madvise, v->start, v->end - v->start, b);
-		if (ret < 0)
-			log_warn("pid %d: madvise(0x%llx, %d): %s", t->pid, (unsigned long long)v->start, b,
-				 err_msg());
+		return 0;
+	for (int bit = 0; bit < 32; bit++) {
+		int r;
+		if ((v->madv & (1u << bit)) &&
+		    (r = queue(c, t, b, v, (struct puppet_sc){ SYS_madvise, { v->start, v->end - v->start, bit } })) < 0)
+			return r;
 	}
+	return 0;
 }
 
 static int map_vmas(struct rst_ctx *c, struct rst_task *t)
 {
+	struct map_batch b = { .n = 0 };
 	long fd = -1;
 	const char *fd_path = NULL;
 	int r = 0;
 
 	for (size_t i = 0; i < t->mm->n_vmas && r >= 0; i++) {
 		VmaEntry *v = t->mm->vmas[i];
-		r = map_vma(c, t, v, &fd, &fd_path);
+		r = map_vma(c, t, &b, v, &fd, &fd_path); /* errors name the VMA */
 		if (r >= 0)
-			advise(c, t, v);
-		if (r < 0)
-			r = err_wrap(r, "mapping 0x%llx-0x%llx", (unsigned long long)v->start,
-				     (unsigned long long)v->end);
+			r = advise(c, t, &b, v);
 	}
-	if (fd >= 0)
+	if (r >= 0 && fd >= 0)
+		r = queue(c, t, &b, NULL, (struct puppet_sc){ SYS_close, { fd } });
+	if (r >= 0)
+		r = batch_flush(c, t, &b);
+	else if (fd >= 0)
 		PUPPET_CALL(c, t->host_pid, "close", SYS_close, fd);
 	return r;
 }
@@ -359,7 +448,7 @@ static int drop_rseq(struct rst_ctx *c, pid_t pid)
 
 int rst_mem_restore(struct rst_ctx *c, struct rst_task *t)
 {
-	struct vpiece vd[8];
+	struct vpiece vd[VDSO_PIECES];
 	size_t nvd = 0;
 	int r;
 

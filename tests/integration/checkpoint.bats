@@ -121,6 +121,33 @@ function init_pid() {
 	done
 }
 
+# what the kernel says of a task's credentials
+function creds_of() {
+	grep -E '^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$1/status"
+}
+
+@test "checkpoint and restore keep the credentials: ids, groups, every capability set, no_new_privs" {
+	update_config '.process.user = {"uid": 0, "gid": 0, "additionalGids": [7, 9]}
+		| .process.noNewPrivileges = true
+		| .process.capabilities = {"bounding": ["CAP_KILL", "CAP_CHOWN", "CAP_NET_BIND_SERVICE", "CAP_SETUID"],
+			"effective": ["CAP_KILL", "CAP_CHOWN"], "permitted": ["CAP_KILL", "CAP_CHOWN", "CAP_SETUID"],
+			"inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]}'
+	run_detached ck-creds
+	local before after
+	before=$(creds_of "$(init_pid ck-creds)")
+	echo "$before" >&2
+	[[ "$before" == *"CapBnd:	00000000000004a1"* ]]
+	checkpoint ck-creds
+	show_logs
+	[ "$status" -eq 0 ]
+	restore_detached ck-creds
+	show_logs
+	testcontainer ck-creds running
+	after=$(creds_of "$(init_pid ck-creds)")
+	echo "$after" >&2
+	[ "$before" = "$after" ]
+}
+
 @test "checkpoint and restore (with --debug)" {
 	run_detached ck-debug
 	runc --debug checkpoint --image-path "$IMG" --work-path "$WORK" ck-debug
