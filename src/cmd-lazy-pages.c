@@ -5,11 +5,13 @@
  * DIR/lazy-pages.socket for `skua restore --lazy-pages` to hand it the
  * restored tasks' userfaultfds, then serves them until every page is in.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
+#include "base/fd.h"
 #include "base/log.h"
 #include "cr/lazy.h"
 #include "src/commands.h"
@@ -23,13 +25,14 @@ int cmd_lazy_pages(int argc, char **argv, struct global_opts *g)
 	};
 	bool page_server = false;
 	const char *addr = NULL, *images = NULL, *work = NULL;
-	int port = 0, ind, r;
+	int port = 0, ctl_fd = -1, ind, r;
 	const struct opt opts[] = {
 		{ "page-server", NULL, OPT_BOOL, &page_server, "fetch pages from a page server (required)" },
 		{ "address", NULL, OPT_STR, &addr, "address of the page server" },
 		{ "port", NULL, OPT_INT, &port, "port of the page server" },
 		{ "images-dir", "D", OPT_STR, &images, "the checkpoint's image directory (its secret)" },
 		{ "work-dir", "W", OPT_STR, &work, "socket, log and stats (default: the image directory)" },
+		{ "ctl-fd", NULL, OPT_INT, &ctl_fd, "(restore's own use) serve the restore on this fd, no socket" },
 		{ NULL },
 	};
 	char path[4096];
@@ -44,7 +47,12 @@ int cmd_lazy_pages(int argc, char **argv, struct global_opts *g)
 		.port = (uint16_t)port,
 		.image_dir = images,
 		.work_dir = work ? work : images,
+		.ctl_fd = ctl_fd,
 	};
+	/* spawned by restore: hold nothing of its but the control socket */
+	if (ctl_fd >= 0 && (ctl_fd < 3 || fcntl(ctl_fd, F_SETFD, FD_CLOEXEC) < 0 ||
+			    close_fds_from(3, &ctl_fd, 1) < 0))
+		return cli_error(err_set(EBADF, "--ctl-fd %d: not an open descriptor", ctl_fd));
 	snprintf(path, sizeof(path), "%s/%s", o.work_dir, LAZY_LOG_NAME);
 	if ((r = log_step_open(path)) < 0)
 		return cli_error(err_sys(-r, "opening %s", path));

@@ -33,6 +33,8 @@ static int check_args(struct restore_args *a)
 		return r;
 	if (a->page_server && !a->lazy_pages)
 		return err_set(EINVAL, "--page-server needs --lazy-pages");
+	if (a->lazy_pages)
+		lazy_set_handler_exe("/proc/self/exe");
 	return a->lazy_pages ? lazy_dst_configure(a->page_server) : 0;
 }
 

@@ -94,6 +94,11 @@ const char *lazy_dial_addr(const char *addr)
 	return addr;
 }
 
+void lazy_set_handler_exe(const char *path)
+{
+	lazy_conf.handler_exe = path;
+}
+
 int lazy_timeout(void)
 {
 	const char *s = getenv("SKUA_LAZY_TIMEOUT");

@@ -14,6 +14,7 @@ struct lazy_conf {
 	int status_fd;     /* -1: none */
 	char *dst_addr;    /* restore: dial here (NULL: the inventory's) */
 	uint16_t dst_port;
+	const char *handler_exe; /* lazy_set_handler_exe() */
 };
 extern struct lazy_conf lazy_conf;
 

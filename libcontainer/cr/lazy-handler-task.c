@@ -239,6 +239,12 @@ int lazy_daemon_run(const struct lazy_daemon_opts *o)
 	_cleanup_close_ int lfd = -1;
 	int r, c;
 
+	if (o->ctl_fd >= 0) {
+		/* spawned by restore (lazy-restore.c), which holds the other end */
+		log_info("lazy-pages handler for %s, page server %s:%u", o->image_dir, o->addr, o->port);
+		return lazy_handler_run(&ho, o->ctl_fd); /* it closes ctl_fd */
+	}
+
 	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", o->work_dir, LAZY_SOCKET_NAME) >=
 	    (int)sizeof(sa.sun_path))
 		return err_set(ENAMETOOLONG, "socket path in %s is too long", o->work_dir);

@@ -11,13 +11,15 @@
  * images (pages.c), so nothing is needed from the page server until the
  * tree runs: the handler dials it while the tree is
  * built, and the restore waits for that only before it lets the tree go.
- * The handler is a process of its own: forked here and detached, or the
+ * The handler is a process of its own: spawned here (`skua lazy-pages
+ * --ctl-fd`, a fresh process, not a fork of this one), or the
  * `skua lazy-pages` daemon listening in the image/work directory.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +48,6 @@
 #define DEVFD_SLOT 1000
 
 static int ctl_fd = -1;
-/* The child that forks the handler and exits: reaped once the tree is
- * built, not waited for on the way (a fork of ours takes milliseconds). */
-static pid_t forker = -1;
 /* The handler's answer to its connection (it is set up; it dials the page
  * server on its own): read at the first task, so that its start overlaps
  * the tree's creation. */
@@ -76,40 +75,58 @@ static int connect_daemon(const char *dir)
 	return fd;
 }
 
-/* The grandchild: detached from the terminal and from us, logs to the work
- * dir, holds nothing of ours but its end of the control socket. */
-static void __attribute__((noreturn)) run_handler(struct rst_ctx *c, int sock, const char *addr, uint16_t port)
+/* `EXE lazy-pages ... --ctl-fd 3`: a new session, stdio on /dev/null, the
+ * control socket as fd 3 and nothing else (the rest is close-on-exec, and
+ * the handler closes what is not). The restore does not wait for it. */
+static int spawn_handler(struct rst_ctx *c, int sock, const char *addr, uint16_t port)
 {
-	struct lazy_handler_opts o = { .addr = addr, .port = port, .image_dir = c->o->image_dir,
-				       .work_dir = c->work_dir };
-	char path[4096];
-	int keep[1] = { sock }, null;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	char ps[8];
+	pid_t pid;
+	int r;
 
-	log_step_close();
-	close_fds_from(3, keep, 1);
-	null = open("/dev/null", O_RDWR);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		if (null > 2)
-			close(null);
+	snprintf(ps, sizeof(ps), "%u", port);
+	char *argv[] = { (char *)lazy_conf.handler_exe, "lazy-pages", "--page-server", "--address", (char *)addr,
+			 "--port", ps, "-D", (char *)c->o->image_dir, "-W", (char *)c->work_dir,
+			 "--ctl-fd", "3", NULL };
+	/* dup2 onto itself would keep close-on-exec: come from above 3 */
+	_cleanup_close_ int high = fcntl(sock, F_DUPFD_CLOEXEC, 10);
+	if (high < 0)
+		return err_sys(errno, "dup");
+	sigemptyset(&none);
+	sigfillset(&all);
+	if ((r = posix_spawn_file_actions_init(&fa)) != 0)
+		return err_sys(r, "posix_spawn_file_actions_init");
+	if ((r = posix_spawnattr_init(&at)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return err_sys(r, "posix_spawnattr_init");
 	}
-	snprintf(path, sizeof(path), "%s/%s", c->work_dir, LAZY_LOG_NAME);
-	log_step_open(path);
-	log_info("lazy-pages handler for %s, page server %s:%u", c->o->image_dir, addr, port);
-	int r = lazy_handler_run(&o, sock);
-	log_step_close();
-	_exit(r < 0 ? 1 : 0);
+	if (!(r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0)) &&
+	    !(r = posix_spawn_file_actions_adddup2(&fa, 0, 1)) &&
+	    !(r = posix_spawn_file_actions_adddup2(&fa, 0, 2)) &&
+	    !(r = posix_spawn_file_actions_adddup2(&fa, high, 3)) &&
+	    !(r = posix_spawnattr_setsigmask(&at, &none)) &&
+	    !(r = posix_spawnattr_setsigdefault(&at, &all)) &&
+	    !(r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
+							POSIX_SPAWN_SETSIGDEF)))
+		r = posix_spawn(&pid, lazy_conf.handler_exe, &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (r)
+		return err_sys(r, "starting the lazy-pages handler (%s)", lazy_conf.handler_exe);
+	return 0;
 }
 
-static int fork_handler(struct rst_ctx *c)
+static int start_handler(struct rst_ctx *c)
 {
 	const char *addr = lazy_conf.dst_addr;
 	uint16_t port = lazy_conf.dst_port;
-	int sv[2];
-	pid_t pid;
+	int sv[2], r;
 
+	if (!lazy_conf.handler_exe)
+		return err_set(ENOEXEC, "no program to run as the lazy-pages handler (lazy_set_handler_exe)");
 	if (!addr) {
 		if (!c->inv->page_server_addr || !c->inv->has_page_server_port)
 			return err_set(EINVAL, "the images name no page server: give --page-server ADDRESS:PORT");
@@ -118,21 +135,12 @@ static int fork_handler(struct rst_ctx *c)
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return err_sys(errno, "socketpair");
-	pid = fork();
-	if (pid < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return err_sys(errno, "fork");
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		setsid();
-		if (fork() == 0)
-			run_handler(c, sv[1], addr, port);
-		_exit(0);
-	}
+	r = spawn_handler(c, sv[1], addr, port);
 	close(sv[1]);
-	forker = pid;
+	if (r < 0) {
+		close(sv[0]);
+		return r;
+	}
 	log_info("lazy-pages handler starting for the page server %s:%u", addr, port);
 	return sv[0];
 }
@@ -147,23 +155,12 @@ static int start_session(struct rst_ctx *c)
 			fd = connect_daemon(c->work_dir);
 	}
 	if (fd == -ENOENT)
-		fd = fork_handler(c);
+		fd = start_handler(c);
 	if (fd < 0)
 		return fd;
 	ctl_fd = fd;
 	reply_pending = true;
 	return 0;
-}
-
-static void reap_forker(void)
-{
-	int st;
-
-	if (forker < 0)
-		return;
-	while (waitpid(forker, &st, 0) < 0 && errno == EINTR)
-		;
-	forker = -1;
 }
 
 static int session_ready(void)
@@ -354,7 +351,6 @@ void lazy_rst_finish(struct rst_ctx *c, int r)
 		return;
 	/* the restore's own error is the one to report, not ours on the way out */
 	snprintf(saved, sizeof(saved), "%s", err_msg());
-	reap_forker();
 	/* an answer still unread (no task got this far) is left in the socket */
 	reply_pending = false;
 	if (r >= 0) {

@@ -61,7 +61,14 @@ struct lazy_daemon_opts {
 	uint16_t port;
 	const char *image_dir; /* the secret */
 	const char *work_dir;  /* log, stats, socket */
+	int ctl_fd;            /* >= 0: a restore's end of its control socket, no listening */
 };
+/* The program restore --lazy-pages runs as its handler, `PROG lazy-pages
+ * ... --ctl-fd 3` with the control socket as fd 3 (the CLI sets
+ * /proc/self/exe): spawned, the handler starts as a fresh process, where a
+ * fork would copy the restore's address space and leave both sides to pay
+ * copy-on-write faults while the tree is restored. NULL: forked. */
+void lazy_set_handler_exe(const char *path);
 int lazy_daemon_run(const struct lazy_daemon_opts *o);
 
 #endif

@@ -197,6 +197,15 @@ function lazy_checkpoint_src() {
 	on_dst restore -d --lazy-pages --image-path "$IMG" --work-path "$RWORK" lz-hog-dst \
 		</dev/null >"$BATS_TEST_TMPDIR/dst.out" 2>&1
 	show_logs
+	# the handler restore started is a program of its own (spawned, not a
+	# fork of restore): its stdio is /dev/null, it holds no descriptor of
+	# restore's, and its control socket is fd 3
+	local hp
+	hp=$(pgrep -f -- "lazy-pages --page-server .* -W $RWORK --ctl-fd 3" | head -1)
+	[ -n "$hp" ]
+	[ "$(readlink /proc/$hp/fd/0)" = /dev/null ] && [ "$(readlink /proc/$hp/fd/2)" = /dev/null ]
+	[[ "$(readlink /proc/$hp/fd/3)" == socket:* ]]
+	[ -z "$(ls -l /proc/$hp/fd | grep -e "$BATS_TEST_TMPDIR/dst.out" -e "$IMG")" ]
 	# touch all 512 MiB now, while the background stream still runs
 	on_dst kill lz-hog-dst USR1
 	run timeout 60 bash -c "until grep -q -e PASS -e FAIL '$BATS_TEST_TMPDIR/dst.out'; do sleep 0.2; done"
