@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -49,9 +50,12 @@
 
 static int ctl_fd = -1;
 /* The handler's answer to its connection (it is set up; it dials the page
- * server on its own): read at the first task, so that its start overlaps
- * the tree's creation. */
+ * server on its own): read at READY, with the TASK answers, so that its
+ * start overlaps the tree's creation. */
 static bool reply_pending;
+/* TASK messages sent and not yet answered: the answers are read at READY,
+ * so that the restore goes on while the handler starts and registers. */
+static unsigned tasks_unanswered;
 
 static int connect_daemon(const char *dir)
 {
@@ -77,45 +81,103 @@ static int connect_daemon(const char *dir)
 
 /* `EXE lazy-pages ... --ctl-fd 3`: a new session, stdio on /dev/null, the
  * control socket as fd 3 and nothing else (the rest is close-on-exec, and
- * the handler closes what is not). The restore does not wait for it. */
-static int spawn_handler(struct rst_ctx *c, int sock, const char *addr, uint16_t port)
+ * the handler closes what is not). posix_spawn()'s vfork-style clone holds
+ * the thread that calls it until the handler has exec'd (1-7 ms on our test
+ * VM), so a thread of its own calls it and the restore goes on; the thread
+ * is joined before the handler's first answer is read. */
+static struct spawner {
+	pthread_t th;
+	bool running;
+	char *argv[14];
+	char port[8];
+	int fd;  /* the handler's end of the socket, above 3 */
+	int err; /* posix_spawn()'s */
+} sp = { .fd = -1 };
+
+static void *spawn_main(void *arg)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;
-	char ps[8];
 	pid_t pid;
 	int r;
 
-	snprintf(ps, sizeof(ps), "%u", port);
-	char *argv[] = { (char *)lazy_conf.handler_exe, "lazy-pages", "--page-server", "--address", (char *)addr,
-			 "--port", ps, "-D", (char *)c->o->image_dir, "-W", (char *)c->work_dir,
-			 "--ctl-fd", "3", NULL };
-	/* dup2 onto itself would keep close-on-exec: come from above 3 */
-	_cleanup_close_ int high = fcntl(sock, F_DUPFD_CLOEXEC, 10);
-	if (high < 0)
-		return err_sys(errno, "dup");
 	sigemptyset(&none);
 	sigfillset(&all);
 	if ((r = posix_spawn_file_actions_init(&fa)) != 0)
-		return err_sys(r, "posix_spawn_file_actions_init");
+		goto out;
 	if ((r = posix_spawnattr_init(&at)) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
-		return err_sys(r, "posix_spawnattr_init");
+		goto out;
 	}
 	if (!(r = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0)) &&
 	    !(r = posix_spawn_file_actions_adddup2(&fa, 0, 1)) &&
 	    !(r = posix_spawn_file_actions_adddup2(&fa, 0, 2)) &&
-	    !(r = posix_spawn_file_actions_adddup2(&fa, high, 3)) &&
+	    !(r = posix_spawn_file_actions_adddup2(&fa, sp.fd, 3)) &&
 	    !(r = posix_spawnattr_setsigmask(&at, &none)) &&
 	    !(r = posix_spawnattr_setsigdefault(&at, &all)) &&
 	    !(r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
 							POSIX_SPAWN_SETSIGDEF)))
-		r = posix_spawn(&pid, lazy_conf.handler_exe, &fa, &at, argv, environ);
+		r = posix_spawn(&pid, sp.argv[0], &fa, &at, sp.argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
-	if (r)
-		return err_sys(r, "starting the lazy-pages handler (%s)", lazy_conf.handler_exe);
+out:
+	sp.err = r;
+	return arg;
+}
+
+static void spawn_free(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sp.argv); i++)
+		if (sp.argv[i] != sp.port)
+			free(sp.argv[i]);
+	memset(sp.argv, 0, sizeof(sp.argv));
+	if (sp.fd >= 0)
+		close(sp.fd);
+	sp.fd = -1;
+}
+
+static int spawn_join(void)
+{
+	if (!sp.running)
+		return 0;
+	pthread_join(sp.th, NULL);
+	sp.running = false;
+	int r = sp.err ? err_sys(sp.err, "starting the lazy-pages handler (%s)", sp.argv[0]) : 0;
+	spawn_free();
+	return r;
+}
+
+static int spawn_handler(struct rst_ctx *c, int sock, const char *addr, uint16_t port)
+{
+	const char *fixed[] = { lazy_conf.handler_exe, "lazy-pages", "--page-server", "--address", addr,
+				"--port", NULL, "-D", c->o->image_dir, "-W", c->work_dir, "--ctl-fd", "3" };
+	sigset_t all, old;
+	int r;
+
+	snprintf(sp.port, sizeof(sp.port), "%u", port);
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+		if (!(sp.argv[i] = fixed[i] ? strdup(fixed[i]) : sp.port)) {
+			spawn_free();
+			return -ENOMEM;
+		}
+	/* dup2 onto itself would keep close-on-exec: come from above 3 */
+	sp.fd = fcntl(sock, F_DUPFD_CLOEXEC, 10);
+	if (sp.fd < 0) {
+		r = err_sys(errno, "dup");
+		spawn_free();
+		return r;
+	}
+	/* the thread takes no signal of the restore's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&sp.th, NULL, spawn_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		spawn_free();
+		return err_sys(r, "starting a thread to spawn the lazy-pages handler");
+	}
+	sp.running = true;
 	return 0;
 }
 
@@ -165,8 +227,10 @@ static int start_session(struct rst_ctx *c)
 
 static int session_ready(void)
 {
-	if (!reply_pending)
-		return 0;
+	int r = spawn_join();
+
+	if (r < 0 || !reply_pending)
+		return r;
 	reply_pending = false;
 	return lazy_ctl_reply_recv(ctl_fd, "starting the lazy-pages handler");
 }
@@ -260,7 +324,8 @@ static int send_task(struct rst_ctx *c, struct rst_task *t, const struct lazy_ru
 	h.n_fds = uffd >= 0 ? 2 : 1;
 	if ((r = lazy_ctl_send(ctl_fd, &h, pl, len, fds, h.n_fds)) < 0)
 		return r;
-	return lazy_ctl_reply_recv(ctl_fd, "registering lazy memory");
+	tasks_unanswered++;
+	return 0;
 }
 
 int lazy_rst_task(struct rst_ctx *c, struct rst_task *t)
@@ -281,8 +346,6 @@ int lazy_rst_task(struct rst_ctx *c, struct rst_task *t)
 	if (!(c->inv->has_lazy_pages && c->inv->lazy_pages))
 		return 0;
 	if (ctl_fd < 0 && (r = start_session(c)) < 0)
-		return r;
-	if ((r = session_ready()) < 0)
 		return r;
 	if ((r = lazy_runs_load(c->dirfd, t->pid, &runs, &n_runs)) < 0)
 		return r;
@@ -335,7 +398,12 @@ int lazy_rst_connected(struct rst_ctx *c)
 	if (ctl_fd < 0)
 		return 0;
 	log_info("waiting for the handler's connection to the page server");
-	if ((r = session_ready()) < 0 || (r = lazy_ctl_send(ctl_fd, &h, NULL, 0, NULL, 0)) < 0)
+	if ((r = session_ready()) < 0)
+		return r;
+	for (; tasks_unanswered; tasks_unanswered--)
+		if ((r = lazy_ctl_reply_recv(ctl_fd, "registering lazy memory")) < 0)
+			return r;
+	if ((r = lazy_ctl_send(ctl_fd, &h, NULL, 0, NULL, 0)) < 0)
 		return r;
 	return lazy_ctl_reply_recv(ctl_fd, "connecting to the page server");
 }
@@ -351,8 +419,10 @@ void lazy_rst_finish(struct rst_ctx *c, int r)
 		return;
 	/* the restore's own error is the one to report, not ours on the way out */
 	snprintf(saved, sizeof(saved), "%s", err_msg());
-	/* an answer still unread (no task got this far) is left in the socket */
+	spawn_join();
+	/* answers still unread are left in the socket */
 	reply_pending = false;
+	tasks_unanswered = 0;
 	if (r >= 0) {
 		pid_t p = c->anchor_is_reaper ? c->anchor : c->tasks[0].host_pid;
 		init = sys_pidfd_open(p, 0);
