@@ -382,8 +382,11 @@ int lazy_rst_task(struct rst_ctx *c, struct rst_task *t)
 			return r;
 	}
 	r = send_task(c, t, runs, n_runs, vmas, n_vmas, pidfd, uffd);
-	if (r < 0)
-		return r;
+	if (r < 0) {
+		/* a handler that never started is the cause to report */
+		int j = spawn_join();
+		return j < 0 ? j : r;
+	}
 	log_info("pid %d: lazy memory in %zu runs over %zu VMAs handed to the lazy-pages handler", t->pid,
 		 n_runs, n_vmas);
 	return 0;
