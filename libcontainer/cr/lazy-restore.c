@@ -84,11 +84,13 @@ static int connect_daemon(const char *dir)
  * the handler closes what is not). posix_spawn()'s vfork-style clone holds
  * the thread that calls it until the handler has exec'd (1-7 ms on our test
  * VM), so a thread of its own calls it and the restore goes on; the thread
- * is joined before the handler's first answer is read. */
+ * is joined before the handler's first answer is read, and at the latest in
+ * lazy_rst_finish(), while the strings argv points to (the options, the
+ * inventory) are still there. */
 static struct spawner {
 	pthread_t th;
 	bool running;
-	char *argv[14];
+	const char *argv[14];
 	char port[8];
 	int fd;  /* the handler's end of the socket, above 3 */
 	int err; /* posix_spawn()'s */
@@ -118,23 +120,12 @@ static void *spawn_main(void *arg)
 	    !(r = posix_spawnattr_setsigdefault(&at, &all)) &&
 	    !(r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
 							POSIX_SPAWN_SETSIGDEF)))
-		r = posix_spawn(&pid, sp.argv[0], &fa, &at, sp.argv, environ);
+		r = posix_spawn(&pid, sp.argv[0], &fa, &at, (char *const *)sp.argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 out:
 	sp.err = r;
 	return arg;
-}
-
-static void spawn_free(void)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(sp.argv); i++)
-		if (sp.argv[i] != sp.port)
-			free(sp.argv[i]);
-	memset(sp.argv, 0, sizeof(sp.argv));
-	if (sp.fd >= 0)
-		close(sp.fd);
-	sp.fd = -1;
 }
 
 static int spawn_join(void)
@@ -143,38 +134,33 @@ static int spawn_join(void)
 		return 0;
 	pthread_join(sp.th, NULL);
 	sp.running = false;
-	int r = sp.err ? err_sys(sp.err, "starting the lazy-pages handler (%s)", sp.argv[0]) : 0;
-	spawn_free();
-	return r;
+	close(sp.fd);
+	sp.fd = -1;
+	return sp.err ? err_sys(sp.err, "starting the lazy-pages handler (%s)", sp.argv[0]) : 0;
 }
 
 static int spawn_handler(struct rst_ctx *c, int sock, const char *addr, uint16_t port)
 {
-	const char *fixed[] = { lazy_conf.handler_exe, "lazy-pages", "--page-server", "--address", addr,
-				"--port", NULL, "-D", c->o->image_dir, "-W", c->work_dir, "--ctl-fd", "3" };
+	const char *argv[] = { lazy_conf.handler_exe, "lazy-pages", "--page-server", "--address", addr,
+			       "--port", sp.port, "-D", c->o->image_dir, "-W", c->work_dir, "--ctl-fd", "3", NULL };
 	sigset_t all, old;
 	int r;
 
+	_Static_assert(sizeof(argv) == sizeof(sp.argv), "the spawner's argv");
 	snprintf(sp.port, sizeof(sp.port), "%u", port);
-	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
-		if (!(sp.argv[i] = fixed[i] ? strdup(fixed[i]) : sp.port)) {
-			spawn_free();
-			return -ENOMEM;
-		}
+	memcpy(sp.argv, argv, sizeof(argv));
 	/* dup2 onto itself would keep close-on-exec: come from above 3 */
 	sp.fd = fcntl(sock, F_DUPFD_CLOEXEC, 10);
-	if (sp.fd < 0) {
-		r = err_sys(errno, "dup");
-		spawn_free();
-		return r;
-	}
+	if (sp.fd < 0)
+		return err_sys(errno, "dup");
 	/* the thread takes no signal of the restore's */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&sp.th, NULL, spawn_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
-		spawn_free();
+		close(sp.fd);
+		sp.fd = -1;
 		return err_sys(r, "starting a thread to spawn the lazy-pages handler");
 	}
 	sp.running = true;
@@ -378,7 +364,7 @@ int lazy_rst_task(struct rst_ctx *c, struct rst_task *t)
 			sc[i] = (struct puppet_sc){ SYS_madvise,
 						    { vmas[i].start, vmas[i].end - vmas[i].start, MADV_NOHUGEPAGE } };
 		}
-		if ((r = puppet_call_batch(c, t->host_pid, "madvise(MADV_NOHUGEPAGE)", sc, n_vmas, NULL)) < 0)
+		if ((r = puppet_call_batch(c, t->host_pid, "madvise(MADV_NOHUGEPAGE)", sc, n_vmas, NULL, NULL)) < 0)
 			return r;
 	}
 	r = send_task(c, t, runs, n_runs, vmas, n_vmas, pidfd, uffd);

@@ -130,23 +130,54 @@ int ptrace_poke(pid_t pid, unsigned long addr, const void *buf, size_t len)
 	return mem_io(pid, addr, (void *)buf, len, 1);
 }
 
-/* From regs (the caller's changes to the saved set) to the gadget's int3;
- * *out gets the registers there; the saved ones are put back. */
-static int inject_run(pid_t tid, struct user_regs_struct *regs, const struct user_regs_struct *saved,
-		      const char *what)
+/* "syscall N" or "syscall batch", for messages: formatted only on failure. */
+static const char *inject_what(long nr, char buf[32])
 {
+	if (nr < 0)
+		return "syscall batch";
+	snprintf(buf, 32, "syscall %ld", nr);
+	return buf;
+}
+
+/* The registers an injection sets; the rest keep the thread's values. */
+struct inject_regs {
+	unsigned long rip, rax, rdi, rsi, rdx, r10, r8, r9, rbx, r12;
+};
+
+/* Runs from `in` to the gadget's int3 (nr: the syscall, for messages; -1 a
+ * batch); *out gets the registers there, and the thread's are put back. */
+static int inject_run(pid_t tid, const struct inject_regs *in, long nr, struct user_regs_struct *out)
+{
+	struct user_regs_struct saved, regs;
+	char wb[32];
 	int status, r;
 
-	regs->orig_rax = -1; /* not in a syscall: no restart logic on resume */
-	r = ptrace_set_regs(tid, regs);
+	r = ptrace_get_regs(tid, &saved);
+	if (r < 0)
+		return r;
+	regs = saved;
+	regs.rip = in->rip;
+	regs.rax = in->rax;
+	regs.rdi = in->rdi;
+	regs.rsi = in->rsi;
+	regs.rdx = in->rdx;
+	regs.r10 = in->r10;
+	regs.r8 = in->r8;
+	regs.r9 = in->r9;
+	regs.rbx = in->rbx;
+	regs.r12 = in->r12;
+	regs.orig_rax = -1; /* not in a syscall: no restart logic on resume */
+	r = ptrace_set_regs(tid, &regs);
 	if (r < 0)
 		return r;
 	for (;;) {
-		if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
-			return err_sys(errno, "running injected %s in %d", what, tid);
+		if (ptrace(PTRACE_CONT, tid, 0, 0) < 0) {
+			int e = errno;
+			return err_sys(e, "running injected %s in %d", inject_what(nr, wb), tid);
+		}
 		r = ptrace_wait_stop(tid, &status);
 		if (r < 0)
-			return err_wrap(r, "injected %s", what);
+			return err_wrap(r, "injected %s", inject_what(nr, wb));
 		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0)
 			break;
 		/* A group stop or an event (e.g. a clone event from an injected
@@ -155,35 +186,22 @@ static int inject_run(pid_t tid, struct user_regs_struct *regs, const struct use
 		if ((status >> 16) != 0)
 			continue;
 		if (WSTOPSIG(status) == SIGSEGV || WSTOPSIG(status) == SIGBUS || WSTOPSIG(status) == SIGILL)
-			return err_set(EFAULT, "injected %s in %d faulted (signal %d)", what, tid,
+			return err_set(EFAULT, "injected %s in %d faulted (signal %d)", inject_what(nr, wb), tid,
 				       WSTOPSIG(status));
 	}
-	r = ptrace_get_regs(tid, regs);
+	r = ptrace_get_regs(tid, out);
 	if (r < 0)
 		return r;
-	return ptrace_set_regs(tid, saved);
+	return ptrace_set_regs(tid, &saved);
 }
 
 int inject_syscall(pid_t tid, unsigned long ip, long nr, const unsigned long args[6], long *ret)
 {
-	struct user_regs_struct saved, regs;
-	char what[32];
-	int r;
+	const struct inject_regs in = { .rip = ip, .rax = nr, .rdi = args[0], .rsi = args[1], .rdx = args[2],
+					.r10 = args[3], .r8 = args[4], .r9 = args[5] };
+	struct user_regs_struct regs;
+	int r = inject_run(tid, &in, nr, &regs);
 
-	r = ptrace_get_regs(tid, &saved);
-	if (r < 0)
-		return r;
-	regs = saved;
-	regs.rip = ip;
-	regs.rax = nr;
-	regs.rdi = args[0];
-	regs.rsi = args[1];
-	regs.rdx = args[2];
-	regs.r10 = args[3];
-	regs.r8 = args[4];
-	regs.r9 = args[5];
-	snprintf(what, sizeof(what), "syscall %ld", nr);
-	r = inject_run(tid, &regs, &saved, what);
 	if (r < 0)
 		return r;
 	*ret = (long)regs.rax;
@@ -192,17 +210,10 @@ int inject_syscall(pid_t tid, unsigned long ip, long nr, const unsigned long arg
 
 int inject_batch(pid_t tid, unsigned long ip, unsigned long table, unsigned long n, unsigned long *ret_done)
 {
-	struct user_regs_struct saved, regs;
-	int r;
+	const struct inject_regs in = { .rip = ip, .rbx = table, .r12 = n };
+	struct user_regs_struct regs;
+	int r = inject_run(tid, &in, -1, &regs);
 
-	r = ptrace_get_regs(tid, &saved);
-	if (r < 0)
-		return r;
-	regs = saved;
-	regs.rip = ip;
-	regs.rbx = table;
-	regs.r12 = n;
-	r = inject_run(tid, &regs, &saved, "syscall batch");
 	if (r < 0)
 		return r;
 	if (regs.r12 > n)

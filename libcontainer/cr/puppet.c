@@ -289,11 +289,13 @@ long puppet_call_n(struct rst_ctx *c, pid_t host_tid, const char *what, long nr,
 }
 
 int puppet_call_batch(struct rst_ctx *c, pid_t host_tid, const char *what, const struct puppet_sc *sc,
-		      size_t n, long *rets)
+		      size_t n, long *rets, size_t *ret_failed)
 {
 	struct inject_entry e[PUPPET_BATCH_MAX];
 	const unsigned long table = c->gadget + RST_SCRATCH_OFF + RST_BATCH_TABLE_OFF;
 
+	if (ret_failed)
+		*ret_failed = n;
 	for (size_t at = 0; at < n;) {
 		size_t k = n - at < PUPPET_BATCH_MAX ? n - at : PUPPET_BATCH_MAX;
 		unsigned long done = 0;
@@ -314,6 +316,8 @@ int puppet_call_batch(struct rst_ctx *c, pid_t host_tid, const char *what, const
 			rets[at + i] = e[i].ret;
 		if (done < k) {
 			long ret = e[done].ret;
+			if (ret_failed)
+				*ret_failed = at + done;
 			return err_sys(ret < 0 && ret > -4096 ? (int)-ret : EIO, "%s (call %zu of %zu: syscall %lu)",
 				       what, at + done + 1, n, e[done].nr);
 		}

@@ -111,14 +111,15 @@ long puppet_call_n(struct rst_ctx *c, pid_t host_tid, const char *what, long nr,
  * PUPPET_BATCH_MAX of them (an injection costs 25-75 us on our test VM, most
  * of it the two context switches). Stops at the first that fails: -errno,
  * with the message naming what and which call. rets, if given, gets the
- * result of each call that ran. Arguments that point into the scratch page
+ * result of each call that ran; ret_failed, if given, the index of the call
+ * that failed (n if none did: success, or a ptrace failure). Arguments that point into the scratch page
  * must stay below RST_BATCH_TABLE_OFF. */
 struct puppet_sc {
 	long nr;
 	unsigned long a[6];
 };
 int puppet_call_batch(struct rst_ctx *c, pid_t host_tid, const char *what, const struct puppet_sc *sc,
-		      size_t n, long *rets);
+		      size_t n, long *rets, size_t *ret_failed);
 /* Copy into the puppet's scratch page at off; returns its address there. */
 int puppet_scratch_put(struct rst_ctx *c, pid_t host_pid, size_t off, const void *buf, size_t len,
 		       unsigned long *ret_addr);

@@ -25,6 +25,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "cr/image.h"
+#include "cr/ptrace.h"
 #include "cr/restore-internal.h"
 
 #define WRITE_BATCH 512 /* runs per process_vm_writev (IOV_MAX is 1024) */
@@ -164,7 +165,6 @@ static int parent_of(struct pm_index *x, pid_t pid, struct pm_index **ret)
 struct copy_ctx {
 	struct rst_ctx *c;
 	pid_t pid, host_pid;
-	int mem;
 	bool forced_only; /* process_vm_writev() refused (not a fault): forced writes */
 	size_t n; /* queued runs */
 	struct iovec local[WRITE_BATCH], remote[WRITE_BATCH];
@@ -190,22 +190,6 @@ static int map_pages(struct pm_index *x)
 	return 0;
 }
 
-/* Through ptrace's access to the task's memory, which writes read-only
- * mappings too. */
-static int write_forced(struct copy_ctx *cc, const uint8_t *src, uint64_t vaddr, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(cc->mem, src, len, vaddr);
-		if (n <= 0)
-			return err_sys(n < 0 ? errno : EIO, "writing %zu bytes at 0x%llx", len,
-				       (unsigned long long)vaddr);
-		src += n;
-		vaddr += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static int flush(struct copy_ctx *cc)
 {
 	size_t i = 0;
@@ -221,10 +205,11 @@ static int flush(struct copy_ctx *cc)
 			done -= cc->remote[i++].iov_len;
 		if (i == cc->n)
 			break;
-		/* run i stopped the call (at byte `done`): force the rest of it */
+		/* run i stopped the call (at byte `done`): the rest of it through
+		 * /proc/PID/mem, which writes read-only mappings too */
 		const struct iovec *l = &cc->local[i], *r = &cc->remote[i];
-		int ret = write_forced(cc, (const uint8_t *)l->iov_base + done, (uint64_t)r->iov_base + done,
-				       r->iov_len - done);
+		int ret = ptrace_poke(cc->host_pid, (unsigned long)r->iov_base + done,
+				      (const uint8_t *)l->iov_base + done, r->iov_len - done);
 		if (ret < 0)
 			return ret;
 		i++;
@@ -297,8 +282,7 @@ static int lazy_run(struct copy_ctx *cc, const PagemapEntry *e)
 int rst_pages_restore(struct rst_ctx *c, struct rst_task *t)
 {
 	struct pm_index *x = NULL;
-	struct copy_ctx cc = { .c = c, .pid = t->pid, .host_pid = t->host_pid, .mem = -1 };
-	char path[64];
+	struct copy_ctx cc = { .c = c, .pid = t->pid, .host_pid = t->host_pid };
 	int r;
 
 	if (!img_exists(c->dirfd, CR_IMG_PAGEMAP, t->pid))
@@ -309,12 +293,6 @@ int rst_pages_restore(struct rst_ctx *c, struct rst_task *t)
 	r = index_load(dfd, t->pid, 0, &x);
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "/proc/%d/mem", t->host_pid);
-	cc.mem = open(path, O_RDWR | O_CLOEXEC);
-	if (cc.mem < 0) {
-		r = err_sys(errno, "opening %s", path);
-		goto out;
-	}
 	for (size_t i = 0; i < x->n && r >= 0; i++) {
 		PagemapEntry *e = x->e[i];
 		uint64_t len = (uint64_t)e->nr_pages * RST_PAGE;
@@ -329,9 +307,6 @@ int rst_pages_restore(struct rst_ctx *c, struct rst_task *t)
 	}
 	if (r >= 0)
 		r = flush(&cc); /* before index_free(): the runs point into its mappings */
-out:
-	if (cc.mem >= 0)
-		close(cc.mem);
 	index_free(x);
 	return r;
 }

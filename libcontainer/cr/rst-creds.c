@@ -126,7 +126,7 @@ static int thread_creds(struct rst_ctx *c, pid_t tid, CredsEntry *cr)
 	for (int cap = 0; cap <= last && cap < 64; cap++)
 		if (!(cr->cap_bnd & (1ULL << cap)))
 			sc[n++] = (struct puppet_sc){ SYS_prctl, { PR_CAPBSET_DROP, cap } };
-	if ((r = puppet_call_batch(c, tid, "prctl(PR_SET_SECUREBITS, PR_CAPBSET_DROP)", sc, n, NULL)) < 0)
+	if ((r = puppet_call_batch(c, tid, "prctl(PR_SET_SECUREBITS, PR_CAPBSET_DROP)", sc, n, NULL, NULL)) < 0)
 		return r;
 	if (cr->n_groups > 1024)
 		return err_set(E2BIG, "%zu supplementary groups", cr->n_groups);

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +97,7 @@ static int unmap_all(struct rst_ctx *c, pid_t pid, const struct vpiece *vd, size
 		if (i < nk)
 			at = keep[i].end;
 	}
-	return puppet_call_batch(c, pid, "munmap", sc, n, NULL);
+	return puppet_call_batch(c, pid, "munmap", sc, n, NULL, NULL);
 }
 
 /* The same kernel has the same block layout; move it as a whole, each piece
@@ -140,7 +139,7 @@ static int place_vdso(struct rst_ctx *c, struct rst_task *t, struct vpiece *vd, 
 			unsigned long to = pass ? mm->vdso_start + off : park + off;
 			sc[n++] = (struct puppet_sc){ SYS_mremap, { from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to } };
 		}
-	if ((r = puppet_call_batch(c, t->host_pid, "mremap(vdso)", sc, n, got)) < 0)
+	if ((r = puppet_call_batch(c, t->host_pid, "mremap(vdso)", sc, n, got, NULL)) < 0)
 		return (int)r;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned long)got[i] != sc[i].a[4])
@@ -235,13 +234,10 @@ static int batch_flush(struct rst_ctx *c, struct rst_task *t, struct map_batch *
 	size_t at = 0;
 
 	while (at < b->n) {
-		for (size_t i = at; i < b->n; i++)
-			got[i] = LONG_MIN; /* not run */
-		int r = puppet_call_batch(c, t->host_pid, "mmap", b->sc + at, b->n - at, got + at);
-		size_t bad = at;
-		while (bad < b->n && got[bad] != LONG_MIN && !(got[bad] < 0 && got[bad] > -4096))
-			bad++;
-		if (r < 0 && (bad == b->n || got[bad] == LONG_MIN))
+		size_t bad;
+		int r = puppet_call_batch(c, t->host_pid, "mmap", b->sc + at, b->n - at, got + at, &bad);
+		bad += at;
+		if (r < 0 && bad == b->n)
 			return r; /* ptrace, not a call */
 		for (size_t i = at; i < bad; i++)
 			if (b->sc[i].nr == SYS_mmap && (unsigned long)got[i] != b->vma[i]->start)
