@@ -35,7 +35,8 @@ struct handler {
 	uint8_t secret[PP_SECRET_LEN], session[PP_SESSION_LEN];
 	struct hstate s;
 	uint8_t *buf, *bbuf; /* urgent (main thread), bulk (stream thread) */
-	size_t buf_cap;
+	size_t buf_cap;      /* the largest payload; buf holds a header more */
+	struct pp_rx urx;    /* the urgent channel's reader, on buf */
 	/* The bulk stream is read by a thread of its own so that faults never
 	 * wait for a large message to arrive; it copies in pieces under mu.
 	 * The main thread holds mu for its bookkeeping, and lets it go in
@@ -80,7 +81,9 @@ struct handler {
 };
 
 /* lazy-handler.c */
-int lazy_fault(struct handler *h, size_t idx, uint64_t addr);
+/* locked: the caller holds the lock; without it, only the main thread once
+ * connected (drain_uffd) */
+int lazy_fault(struct handler *h, size_t idx, uint64_t addr, bool locked);
 int lazy_drain_all(struct handler *h);
 /* The urgent channel, waiting for its thread if need be; a failure fails
  * the handler. */

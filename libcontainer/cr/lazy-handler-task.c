@@ -121,7 +121,7 @@ int lazy_handle_event(struct handler *h, size_t idx, const struct uffd_msg *m)
 {
 	switch (m->event) {
 	case UFFD_EVENT_PAGEFAULT:
-		return lazy_fault(h, idx, m->arg.pagefault.address & ~(PG - 1));
+		return lazy_fault(h, idx, m->arg.pagefault.address & ~(PG - 1), true);
 	case UFFD_EVENT_FORK: {
 		int fd = (int)m->arg.fork.ufd;
 		h->ev_fork++;

@@ -127,6 +127,7 @@ static int conn_join(struct handler *h)
 		h->conn_started = false;
 		if (h->conn_fd >= 0) {
 			h->urgent = h->conn_fd;
+			h->urx = (struct pp_rx){ .fd = h->urgent, .buf = h->buf, .cap = h->buf_cap + PP_HDR_SIZE };
 			log_info("connected to the page server %s:%u", h->o->addr, h->o->port);
 		} else {
 			log_error("%s", h->conn_err);
@@ -188,8 +189,11 @@ int lazy_connected(struct handler *h)
 	return 0;
 }
 
-static int send_req(struct handler *h, pid_t pid, uint64_t addr, uint32_t nr, uint32_t prefetch,
-		    uint64_t *ret_id, unsigned long long *t_sent)
+/* locked: the caller holds the lock, which is let go for the send (a send
+ * over TCP may run the network's receive work for both channels, and the
+ * stream would wait for it). Only the main thread uses the urgent channel. */
+static int send_req(struct handler *h, bool locked, pid_t pid, uint64_t addr, uint32_t nr,
+		    uint32_t prefetch, uint64_t *ret_id, unsigned long long *t_sent)
 {
 	struct pp_req q = { .addr = addr, .nr_pages = nr, .prefetch = prefetch };
 	struct pp_hdr hd = { .type = PP_REQ, .pid = (uint32_t)pid, .id = ++h->next_id };
@@ -202,14 +206,13 @@ static int send_req(struct handler *h, pid_t pid, uint64_t addr, uint32_t nr, ui
 	if (ret_id)
 		*ret_id = hd.id;
 	h->reqs++;
-	/* Not under the lock: a send over TCP may run the network's receive
-	 * work for both channels, and the stream would wait for it. Only the
-	 * main thread uses the urgent channel. */
-	lazy_unlock(h);
+	if (locked)
+		lazy_unlock(h);
 	r = pp_send(h->urgent, &hd, pl, sizeof(pl), NULL, 0);
 	if (t_sent)
 		*t_sent = now_ns();
-	lazy_lock(h);
+	if (locked)
+		lazy_lock(h);
 	return r;
 }
 
@@ -239,14 +242,18 @@ static void note_latency(struct handler *h, uint64_t id, unsigned long long t_in
 	}
 }
 
-/* Read every queued event of task idx. */
-static int drain_uffd(struct handler *h, size_t idx)
+/* Read every queued event of task idx. Without the lock (locked false), a
+ * fault is asked for as it is (lazy_fault), and any other event is handled
+ * under the lock, which sets *other; so does a task found gone. */
+static int drain_uffd(struct handler *h, size_t idx, bool locked, bool *other)
 {
 	struct uffd_msg m[32];
 
 	for (;;) {
-		if (h->s.tasks[idx].gone || h->s.tasks[idx].uffd < 0)
+		if (htask_gone(&h->s.tasks[idx]) || h->s.tasks[idx].uffd < 0) {
+			*other = true;
 			return 0;
+		}
 		ssize_t n = read(h->s.tasks[idx].uffd, m, sizeof(m));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -254,21 +261,45 @@ static int drain_uffd(struct handler *h, size_t idx)
 			return 0;
 		if (n <= 0) {
 			/* the mm went away */
+			if (!locked)
+				lazy_lock(h);
 			hstate_task_gone(&h->s, idx);
+			if (!locked)
+				lazy_unlock(h);
+			*other = true;
 			return 0;
 		}
+		/* the urgent channel is the main thread's, as is this loop: a
+		 * fault goes out without the lock once it is connected */
+		bool fast = !locked && h->urgent >= 0;
 		for (size_t i = 0; i < (size_t)n / sizeof(m[0]); i++) {
-			int r = lazy_handle_event(h, idx, &m[i]);
+			int r;
+			if (m[i].event == UFFD_EVENT_PAGEFAULT && (locked || fast)) {
+				r = lazy_fault(h, idx, m[i].arg.pagefault.address & ~4095ULL, locked);
+			} else {
+				if (!locked)
+					lazy_lock(h);
+				r = lazy_handle_event(h, idx, &m[i]);
+				if (!locked)
+					lazy_unlock(h);
+				*other = true;
+			}
 			if (r < 0)
 				return r;
 		}
+		/* a short read emptied the queue (userfaultfd reads until none is
+		 * left): what comes later makes the fd readable, as after EAGAIN */
+		if ((size_t)n < sizeof(m))
+			return 0;
 	}
 }
 
 int lazy_drain_all(struct handler *h)
 {
+	bool other;
+
 	for (size_t i = 0; i < h->s.n_tasks; i++) {
-		int r = drain_uffd(h, i);
+		int r = drain_uffd(h, i, true, &other);
 		if (r < 0)
 			return r;
 	}
@@ -314,7 +345,11 @@ static int zero_fill(struct handler *h, size_t idx, uint64_t addr)
 	return 0;
 }
 
-int lazy_fault(struct handler *h, size_t idx, uint64_t addr)
+/* A fault of task idx at addr. Without the lock (locked false: the main
+ * thread, connected) it reads only what the main thread alone changes (the
+ * tasks and their runs, the urgent channel) and claims the pages with an
+ * atomic state change, as the stream may mark them done meanwhile. */
+int lazy_fault(struct handler *h, size_t idx, uint64_t addr, bool locked)
 {
 	struct htask *t = &h->s.tasks[idx];
 	struct hrun *run = hstate_find(&h->s, idx, addr);
@@ -323,10 +358,14 @@ int lazy_fault(struct handler *h, size_t idx, uint64_t addr)
 	int r;
 
 	h->faults++;
-	if (run && run->st[(addr - run->start) / 4096] == PG_REQUESTED)
+	if (!run)
+		return zero_fill(h, idx, addr); /* never dumped: as the kernel would */
+	uint64_t k = (addr - run->start) / 4096, n = (run->end - run->start) / 4096, j = k + 1;
+	uint8_t st = hstate_claim(run, k);
+	if (st == PG_REQUESTED)
 		return 0; /* the answer on its way wakes it */
-	if (!run || run->st[(addr - run->start) / 4096] == PG_DONE)
-		return zero_fill(h, idx, addr); /* never dumped, or dropped since: as the kernel would */
+	if (st == PG_DONE)
+		return zero_fill(h, idx, addr); /* placed, or dropped since: as the kernel would */
 	if (h->urgent < 0 && conn_join(h) < 0 && !h->ended) {
 		/* no page server, and the restore still holds the tree: a call it
 		 * made in a task touched lazy memory. Killing the task under its
@@ -334,18 +373,17 @@ int lazy_fault(struct handler *h, size_t idx, uint64_t addr)
 		 * restore hears of the failure at READY and never lets it run. */
 		log_info("pid %d: zeros at 0x%llx for the restore's own call: no page server",
 			 t->src_pid, (unsigned long long)addr);
+		hstate_mark(&h->s, run, k, 1, PG_MISSING);
 		return zero_fill(h, idx, addr);
 	}
 	/* Neighbours come along when the task reads forward: for a task that
 	 * reads at random they would cost the source, the wire and the copy,
 	 * and keep this thread from the next fault. */
-	uint64_t k = (addr - run->start) / 4096, n = (run->end - run->start) / 4096, j = k + 1;
 	bool forward = hstate_forward(t, addr, PREFETCH_REACH);
-	while (forward && j < n && j < k + 1 + PREFETCH && run->st[j] == PG_MISSING)
+	while (forward && j < n && j < k + 1 + PREFETCH && hstate_claim(run, j) == PG_MISSING)
 		j++;
-	hstate_mark(&h->s, run, k, j - k, PG_REQUESTED);
 	unsigned long long t_sent;
-	r = send_req(h, t->src_pid, run->src + k * 4096, 1, (uint32_t)(j - k - 1), &id, &t_sent);
+	r = send_req(h, locked, t->src_pid, run->src + k * 4096, 1, (uint32_t)(j - k - 1), &id, &t_sent);
 	if (r < 0)
 		return r;
 	if (h->n_pending < PENDING_MAX)
@@ -387,7 +425,7 @@ int lazy_fetch_queue(struct handler *h, pid_t pid, uint64_t addr, uint64_t nr)
 		if (h->sync_left && h->sync_left + n > FETCH_WINDOW_PAGES &&
 		    (r = fetch_wait(h, FETCH_WINDOW_PAGES > n ? FETCH_WINDOW_PAGES - n : 0)) < 0)
 			return r;
-		r = send_req(h, pid, addr, n, 0, &h->sync_id, NULL);
+		r = send_req(h, true, pid, addr, n, 0, &h->sync_id, NULL);
 		if (r < 0)
 			return fail(h, r, "page server connection lost");
 		h->sync_left += n;
@@ -479,16 +517,16 @@ static int read_error(const uint8_t *buf, const struct pp_hdr *hd, char *out, si
  * there directly) are copied as soon as they are read, before the lock is
  * taken: the faulting task is woken without waiting for the stream's piece.
  * Every urgent PAGES message that on_pages places went through here. */
-static void urgent_precopy(struct handler *h, const struct pp_hdr *hd)
+static void urgent_precopy(struct handler *h, const struct pp_hdr *hd, const uint8_t *pl)
 {
 	struct pp_pages p;
 
 	h->ans.t_in = now_ns();
-	if (hd->type != PP_PAGES || pp_pages_decode(h->buf, hd->len, hd->flags, &p) < 0)
+	if (hd->type != PP_PAGES || pp_pages_decode(pl, hd->len, hd->flags, &p) < 0)
 		return; /* the dispatch says what is wrong */
 	if (in_fetch(h, hd) && h->sync_dst)
 		return;
-	const uint8_t *data = hd->flags & PP_F_ZERO ? NULL : h->buf + PP_PAGES_SIZE;
+	const uint8_t *data = hd->flags & PP_F_ZERO ? NULL : pl + PP_PAGES_SIZE;
 	h->ans.r = copy_answer(h, (pid_t)hd->pid, p.addr, p.nr_pages, data);
 	h->ans.t_placed = now_ns();
 }
@@ -497,12 +535,13 @@ static void urgent_precopy(struct handler *h, const struct pp_hdr *hd)
 static int urgent_msg_unlocked(struct handler *h)
 {
 	struct pp_hdr hd;
-	int r = pp_recv(h->urgent, &hd, h->buf, h->buf_cap);
+	const uint8_t *pl = NULL;
+	int r = pp_rx_recv(&h->urx, &hd, &pl);
 
 	if (r >= 0)
-		urgent_precopy(h, &hd);
+		urgent_precopy(h, &hd, pl);
 	lazy_lock(h);
-	return lazy_channel_dispatch(h, r, &hd, h->buf, false);
+	return lazy_channel_dispatch(h, r, &hd, pl, false);
 }
 
 /* One message from the urgent channel; protocol errors are the peer's fault. */
@@ -575,7 +614,7 @@ static int sweep(struct handler *h)
 				while (j < n && j - k < SWEEP_PAGES && run->st[j] == PG_MISSING)
 					j++;
 				hstate_mark(&h->s, run, k, j - k, PG_REQUESTED);
-				int r = send_req(h, t->src_pid, run->src + k * 4096, (uint32_t)(j - k), 0, NULL, NULL);
+				int r = send_req(h, true, t->src_pid, run->src + k * 4096, (uint32_t)(j - k), 0, NULL, NULL);
 				if (r < 0)
 					return r;
 				k = j;
@@ -659,73 +698,101 @@ static int on_ctl(struct handler *h)
 	}
 }
 
+/* The loop's bookkeeping under the lock: 1 to stop, else builds the poll set
+ * (ctl, urgent, news, then each task's uffd) in *p. */
+static int loop_top(struct handler *h, bool quiet, struct pollfd **p, size_t *cap, size_t *n)
+{
+	if (h->failed)
+		return -EIO;
+	if (h->ended && h->s.missing == 0)
+		return 1;
+	if (h->conn_started && atomic_load(&h->conn_done))
+		conn_join(h);
+	/* after the stream: ask for what is missing; again after a quiet
+	 * spell, for children forked since */
+	int r;
+	if (h->bulk_done && h->s.missing && (!h->swept || quiet) && (r = sweep(h)) < 0)
+		return r;
+	size_t need = 3 + h->s.n_tasks;
+	if (need > *cap) {
+		struct pollfd *np = realloc(*p, need * sizeof(**p));
+		if (!np)
+			return -ENOMEM;
+		*p = np;
+		*cap = need;
+	}
+	struct pollfd *q = *p;
+	*n = 0;
+	q[(*n)++] = (struct pollfd){ h->ctl, POLLIN, 0 };
+	q[(*n)++] = (struct pollfd){ h->urgent, POLLIN, 0 };
+	q[(*n)++] = (struct pollfd){ h->news_efd, POLLIN, 0 };
+	for (size_t i = 0; i < h->s.n_tasks; i++)
+		q[(*n)++] = (struct pollfd){ h->s.tasks[i].gone ? -1 : h->s.tasks[i].uffd, POLLIN, 0 };
+	return 0;
+}
+
+/* The main thread. A round that only sent requests for faults polls the
+ * same set again without taking the lock: the answer must not wait behind
+ * the stream's piece (nor, on a kernel without preemption, behind whatever
+ * runs on this CPU when the stream lets the lock go). Everything else (an
+ * answer, another event, the control socket, the stream's news, a quiet
+ * spell) goes through the bookkeeping under the lock. */
 static int loop(struct handler *h)
 {
 	struct pollfd *p = NULL;
-	size_t cap = 0;
-	bool quiet = false;
-	int r = 0;
+	size_t cap = 0, n = 0;
+	bool quiet = false, again = false;
+	int r = 0, timeout = -1;
 
-	lazy_lock(h);
 	while (r >= 0) {
-		if (h->failed) {
-			r = -EIO;
-			break;
-		}
-		if (h->ended && h->s.missing == 0)
-			break;
-		if (h->conn_started && atomic_load(&h->conn_done))
-			conn_join(h);
-		/* after the stream: ask for what is missing; again after a quiet
-		 * spell, for children forked since */
-		if (h->bulk_done && h->s.missing && (!h->swept || quiet) && (r = sweep(h)) < 0)
-			break;
-		size_t n = 0, need = 3 + h->s.n_tasks;
-		if (need > cap) {
-			struct pollfd *np = realloc(p, need * sizeof(*p));
-			if (!np) {
-				r = -ENOMEM;
-				break;
-			}
-			p = np;
-			cap = need;
-		}
-		p[n++] = (struct pollfd){ h->ctl, POLLIN, 0 };
-		p[n++] = (struct pollfd){ h->urgent, POLLIN, 0 };
-		p[n++] = (struct pollfd){ h->news_efd, POLLIN, 0 };
-		for (size_t i = 0; i < h->s.n_tasks; i++)
-			p[n++] = (struct pollfd){ h->s.tasks[i].gone ? -1 : h->s.tasks[i].uffd, POLLIN, 0 };
-		lazy_unlock(h);
-		int k = poll(p, n, h->bulk_done && h->s.missing ? 100 : -1);
-		quiet = k == 0;
-		/* an answer first, and before the lock: it wakes a task */
-		if (k > 0 && p[1].revents)
-			r = urgent_msg_unlocked(h);
-		else
+		if (!again) {
 			lazy_lock(h);
-		if (k < 0 && errno == EINTR)
+			r = loop_top(h, quiet, &p, &cap, &n);
+			timeout = h->bulk_done && h->s.missing ? 100 : -1;
+			lazy_unlock(h);
+			if (r != 0)
+				break;
+		}
+		/* answers read ahead already (pp_rx) do not make the socket readable */
+		bool buffered = h->urx.have > 0;
+		int k = poll(p, n, buffered ? 0 : timeout);
+		if (k < 0 && errno == EINTR) {
+			again = false;
 			continue;
+		}
 		if (k < 0) {
 			r = err_sys(errno, "poll");
 			break;
 		}
+		quiet = k == 0 && !buffered;
+		bool other = quiet || p[0].revents || p[2].revents;
+		/* an answer first, and before the lock: it wakes a task */
+		if (buffered || (k > 0 && p[1].revents)) {
+			do {
+				r = urgent_msg_unlocked(h);
+				lazy_unlock(h);
+			} while (r >= 0 && h->urx.have);
+			other = true;
+		}
 		/* faults first: they are what a task waits for */
 		/* tasks forked meanwhile were not polled */
-		size_t nt = n - 3;
-		for (size_t i = 0; i < nt && r >= 0; i++)
+		for (size_t i = 0; i + 3 < n && r >= 0; i++)
 			if (p[3 + i].revents)
-				r = drain_uffd(h, i);
+				r = drain_uffd(h, i, false, &other);
 		if (p[2].revents) {
 			uint64_t v;
 			if (read(h->news_efd, &v, sizeof(v)) < 0)
 				v = 0; /* the loop's top looks at what changed */
 		}
-		if (r >= 0 && p[0].revents && h->ctl >= 0)
+		if (r >= 0 && p[0].revents && h->ctl >= 0) {
+			lazy_lock(h);
 			r = on_ctl(h);
+			lazy_unlock(h);
+		}
+		again = !other;
 	}
-	lazy_unlock(h);
 	free(p);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static void handler_free(struct handler *h)
@@ -764,7 +831,7 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 	h.main_rt = lazy_thread_role(NULL, LAZY_HANDLER);
 	h.t_start = now_ns();
 	h.buf_cap = PP_PAGES_SIZE + (size_t)PP_MAX_PAGES * 4096 + PP_MAX_ERROR_TEXT;
-	h.buf = malloc(h.buf_cap);
+	h.buf = malloc(h.buf_cap + PP_HDR_SIZE); /* the urgent channel's read-ahead (urx) */
 	/* each fault's latency and its three parts, one block */
 	h.lat = malloc(4 * LAT_MAX * sizeof(*h.lat));
 	if (h.lat) {

@@ -110,12 +110,21 @@ struct hrun *hstate_find(struct hstate *s, size_t idx, uint64_t addr)
 void hstate_mark(struct hstate *s, struct hrun *run, uint64_t first, uint64_t n, uint8_t st)
 {
 	for (uint64_t k = first; k < first + n; k++) {
-		if (run->st[k] == PG_DONE)
+		if (pg_state(run, k) == PG_DONE)
 			continue;
 		if (st == PG_DONE)
 			s->missing--;
 		__atomic_store_n(&run->st[k], st, __ATOMIC_RELAXED);
 	}
+}
+
+uint8_t hstate_claim(struct hrun *run, uint64_t k)
+{
+	uint8_t found = PG_MISSING;
+
+	__atomic_compare_exchange_n(&run->st[k], &found, PG_REQUESTED, false, __ATOMIC_RELAXED,
+				    __ATOMIC_RELAXED);
+	return found;
 }
 
 bool hstate_forward(struct htask *t, uint64_t addr, uint64_t reach)
@@ -195,7 +204,7 @@ void hstate_task_gone(struct hstate *s, size_t idx)
 
 	if (t->gone)
 		return;
-	t->gone = true;
+	__atomic_store_n(&t->gone, true, __ATOMIC_RELAXED);
 	for (size_t i = 0; i < t->n_runs; i++)
 		hstate_mark(s, &t->runs[i], 0, run_pages(&t->runs[i]), PG_DONE);
 }
@@ -267,7 +276,7 @@ static int walk(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr, cons
 	int r;
 
 	for (size_t ti = 0; ti < s->n_tasks; ti++) {
-		if (s->tasks[ti].src_pid != src_pid || s->tasks[ti].gone || s->tasks[ti].uffd < 0)
+		if (s->tasks[ti].src_pid != src_pid || htask_gone(&s->tasks[ti]) || s->tasks[ti].uffd < 0)
 			continue;
 		bool gone = false;
 		for (size_t ri = 0; ri < s->tasks[ti].n_runs && !gone; ri++) {

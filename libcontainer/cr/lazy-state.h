@@ -28,7 +28,7 @@ struct htask {
 	pid_t src_pid;       /* whose pages: the dumped task (forks inherit it) */
 	pid_t host_pid;      /* 0 for tasks forked after restore */
 	int uffd, pidfd;     /* -1: none */
-	bool gone;
+	bool gone;           /* set under the handler's lock; read with htask_gone() */
 	struct hrun *runs;
 	size_t n_runs;
 	uint64_t last_fault;  /* the page of its last fault that needed a request */
@@ -62,6 +62,14 @@ void hstate_done(struct hstate *s, pid_t src_pid, uint64_t src, uint64_t nr);
 /* Which run of task idx holds addr; NULL if none. */
 struct hrun *hstate_find(struct hstate *s, size_t idx, uint64_t addr);
 void hstate_mark(struct hstate *s, struct hrun *run, uint64_t first, uint64_t n, uint8_t st);
+/* Page k of run, missing, becomes requested; returns the state it found
+ * (PG_MISSING when this call claimed it). Atomic: the caller need not hold
+ * the lock under which the other thread marks pages done. */
+uint8_t hstate_claim(struct hrun *run, uint64_t k);
+static inline bool htask_gone(const struct htask *t)
+{
+	return __atomic_load_n(&t->gone, __ATOMIC_RELAXED);
+}
 /* A fault of task t at addr (one that needs a request): does it lie after
  * its last such fault, within reach bytes (the task reads forward)? */
 bool hstate_forward(struct htask *t, uint64_t addr, uint64_t reach);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -246,6 +247,58 @@ int pp_recv(int fd, struct pp_hdr *ret_hdr, void *buf, size_t cap)
 	if ((size_t)n != ret_hdr->len)
 		return err_set(ECONNRESET, "page protocol: connection closed inside a message (%zd of %u bytes)",
 			       n, ret_hdr->len);
+	return 0;
+}
+
+/* Until rx holds want bytes from off: 0, -ECONNRESET at EOF (errno-style
+ * codes, the caller words them), or -errno. */
+static int rx_fill(struct pp_rx *rx, size_t want)
+{
+	if (rx->off + want > rx->cap) {
+		memmove(rx->buf, rx->buf + rx->off, rx->have);
+		rx->off = 0;
+	}
+	while (rx->have < want) {
+		ssize_t n = read(rx->fd, rx->buf + rx->off + rx->have, rx->cap - rx->off - rx->have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		rx->have += (size_t)n;
+	}
+	return 0;
+}
+
+int pp_rx_recv(struct pp_rx *rx, struct pp_hdr *ret_hdr, const uint8_t **ret_payload)
+{
+	bool fresh = rx->have == 0;
+	int r = rx_fill(rx, PP_HDR_SIZE);
+
+	if (r == -ECONNRESET && fresh)
+		return err_set(ECONNRESET, "page protocol: connection closed by peer");
+	if (r == -ECONNRESET)
+		return err_set(ECONNRESET, "page protocol: connection closed inside a message header");
+	if (r < 0)
+		return err_sys(-r, "page protocol: receiving");
+	if ((r = pp_hdr_decode(rx->buf + rx->off, ret_hdr)) < 0)
+		return r;
+	if (ret_hdr->len > rx->cap - PP_HDR_SIZE)
+		return err_set(EMSGSIZE, "page protocol: message of %u bytes, buffer %zu", ret_hdr->len,
+			       rx->cap - PP_HDR_SIZE);
+	size_t total = PP_HDR_SIZE + (size_t)ret_hdr->len;
+	r = rx_fill(rx, total);
+	if (r == -ECONNRESET)
+		return err_set(ECONNRESET, "page protocol: connection closed inside a message (%zu of %u bytes)",
+			       rx->have - PP_HDR_SIZE, ret_hdr->len);
+	if (r < 0)
+		return err_sys(-r, "page protocol: receiving");
+	*ret_payload = rx->buf + rx->off + PP_HDR_SIZE;
+	rx->off += total;
+	rx->have -= total;
+	if (!rx->have)
+		rx->off = 0;
 	return 0;
 }
 

@@ -115,6 +115,19 @@ int pp_pages_decode(const uint8_t *in, size_t len, uint16_t flags, struct pp_pag
 int pp_send(int fd, const struct pp_hdr *h, const void *payload, size_t plen, const void *data, size_t dlen);
 int pp_recv(int fd, struct pp_hdr *ret_hdr, void *buf, size_t cap);
 int pp_send_error(int fd, uint64_t id, int err, const char *text);
+
+/* A receiver that reads ahead: one read() takes whatever the socket holds
+ * (up to cap), so a message that arrived whole costs one system call
+ * instead of two, and the next ones may already be in. A message's payload
+ * stays in buf, valid until the next pp_rx_recv. cap must hold a header and
+ * the largest payload expected (larger -> -EMSGSIZE). */
+struct pp_rx {
+	int fd;
+	uint8_t *buf;
+	size_t cap;
+	size_t off, have; /* bytes read and not yet returned: buf[off, off + have) */
+};
+int pp_rx_recv(struct pp_rx *rx, struct pp_hdr *ret_hdr, const uint8_t **ret_payload);
 /* From an ERROR payload: errno and text (NUL-terminated into text[cap]). */
 int pp_error_decode(const uint8_t *in, size_t len, int *ret_err, char *text, size_t cap);
 

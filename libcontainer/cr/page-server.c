@@ -169,13 +169,16 @@ static void *urgent_thread(void *arg)
 {
 	struct server *s = arg;
 	size_t cap = PP_MAX_PAGES * PP_PAGE_SIZE;
-	uint8_t *buf = malloc(cap), pl[4 + PP_MAX_ERROR_TEXT];
+	uint8_t *buf = malloc(cap), in[PP_HDR_SIZE + 4 + PP_MAX_ERROR_TEXT];
+	const uint8_t *pl;
+	/* requests are small: most come with one read, several may */
+	struct pp_rx rx = { .fd = s->urgent, .buf = in, .cap = sizeof(in) };
 	struct pp_hdr h;
 	int r = buf ? 0 : -ENOMEM;
 
 	s->urgent_rt = lazy_thread_role("pgsrv-urgent", LAZY_URGENT);
 	while (r >= 0) {
-		r = pp_recv(s->urgent, &h, pl, sizeof(pl));
+		r = pp_rx_recv(&rx, &h, &pl);
 		if (r < 0)
 			break;
 		if (h.type == PP_REQ) {

@@ -154,6 +154,88 @@ static void test_garbage_peer(void)
 	waitpid(c, NULL, 0);
 }
 
+/* Writes message i of a small sequence: header, then payload byte = i. */
+static size_t put_msg(uint8_t *out, uint32_t len, uint8_t fill, uint64_t id)
+{
+	struct pp_hdr h = { .type = PP_ERROR, .len = len, .id = id };
+
+	pp_hdr_encode(&h, out);
+	memset(out + PP_HDR_SIZE, fill, len);
+	return PP_HDR_SIZE + len;
+}
+
+static void test_read_ahead(void)
+{
+	int sv[2];
+	uint8_t wire[4096], buf[PP_HDR_SIZE + 200];
+	struct pp_rx rx = { .buf = buf, .cap = sizeof(buf) };
+	struct pp_hdr h;
+	const uint8_t *pl;
+	size_t n = 0;
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	rx.fd = sv[0];
+	/* three messages at once: one read, then two from what was read ahead */
+	n += put_msg(wire + n, 10, 'a', 1);
+	n += put_msg(wire + n, 0, 'b', 2);
+	n += put_msg(wire + n, 120, 'c', 3);
+	if (write(sv[1], wire, n) != (ssize_t)n)
+		abort();
+	is_int(pp_rx_recv(&rx, &h, &pl), 0, "the first of three messages sent together");
+	ok(h.id == 1 && h.len == 10 && pl[0] == 'a' && pl[9] == 'a', "  comes whole");
+	ok(rx.have == n - PP_HDR_SIZE - 10, "  and the other two were read with it (%zu bytes ahead)", rx.have);
+	is_int(pp_rx_recv(&rx, &h, &pl), 0, "the second, without a payload");
+	ok(h.id == 2 && h.len == 0, "  is the empty one");
+	is_int(pp_rx_recv(&rx, &h, &pl), 0, "the third");
+	ok(h.id == 3 && h.len == 120 && pl[0] == 'c' && pl[119] == 'c' && rx.have == 0,
+	   "  comes whole, and nothing is left over");
+
+	/* a message that does not fit after what is left is moved to the front */
+	n = put_msg(wire, 150, 'd', 4);
+	n += put_msg(wire + n, 150, 'e', 5);
+	if (write(sv[1], wire, n) != (ssize_t)n)
+		abort();
+	is_int(pp_rx_recv(&rx, &h, &pl), 0, "a message of 150 bytes in a 200-byte buffer");
+	ok(h.id == 4 && pl[149] == 'd', "  is whole");
+	is_int(pp_rx_recv(&rx, &h, &pl), 0, "the next, begun behind it");
+	ok(h.id == 5 && pl[0] == 'e' && pl[149] == 'e' && pl + 150 <= buf + sizeof(buf),
+	   "  is whole, inside the buffer");
+
+	/* split across writes: the header in two pieces, then the payload */
+	n = put_msg(wire, 50, 'f', 6);
+	pid_t c = fork();
+	if (c == 0) {
+		for (size_t at = 0, step[] = { 3, PP_HDR_SIZE - 3, 50 }, i = 0; i < 3; at += step[i++]) {
+			usleep(20000);
+			if (write(sv[1], wire + at, step[i]) < 0)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	is_int(pp_rx_recv(&rx, &h, &pl), 0, "a message written in three pieces");
+	ok(h.id == 6 && pl[0] == 'f' && pl[49] == 'f', "  is put together");
+	waitpid(c, NULL, 0);
+
+	/* too large for the buffer: refused before its payload is read */
+	n = put_msg(wire, 201, 'g', 7);
+	if (write(sv[1], wire, PP_HDR_SIZE) != PP_HDR_SIZE)
+		abort();
+	is_int(pp_rx_recv(&rx, &h, &pl), -EMSGSIZE, "a message larger than the buffer is refused");
+
+	/* the peer goes away inside a message, then between messages */
+	rx.have = rx.off = 0;
+	n = put_msg(wire, 80, 'h', 8);
+	if (write(sv[1], wire, PP_HDR_SIZE + 30) < 0)
+		abort();
+	close(sv[1]);
+	is_int(pp_rx_recv(&rx, &h, &pl), -ECONNRESET, "a connection closed inside a message");
+	ok(strstr(err_msg(), "inside a message (30 of 80 bytes)") != NULL, "  says where: %s", err_msg());
+	rx.have = rx.off = 0;
+	is_int(pp_rx_recv(&rx, &h, &pl), -ECONNRESET, "a connection closed between messages");
+	ok(strstr(err_msg(), "closed by peer") != NULL, "  says so: %s", err_msg());
+	close(sv[0]);
+}
+
 static void test_secret_file(void)
 {
 	char dir[] = "/tmp/skua-pp-XXXXXX", path[64];
@@ -180,6 +262,7 @@ int main(void)
 	test_handshake(1);
 	test_handshake(0);
 	test_garbage_peer();
+	test_read_ahead();
 	test_secret_file();
 	return done_testing();
 }
