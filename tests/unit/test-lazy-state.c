@@ -139,6 +139,20 @@ int main(void)
 	hstate_task_gone(&s, 3);
 	ok(s.missing == 3, "a task that is gone misses nothing");
 
+	/* a fault claims its page without the lock: missing -> requested once,
+	 * and a page done stays done (the stream marks it under the lock) */
+	struct hrun *cr = &s.tasks[2].runs[0];
+	uint64_t unclaimed = s.missing;
+	is_int(hstate_claim(cr, 2), PG_MISSING, "a missing page is claimed");
+	is_int(cr->st[2], PG_REQUESTED, "  and is requested now");
+	is_int(hstate_claim(cr, 2), PG_REQUESTED, "a second fault on it finds it requested");
+	is_int(hstate_claim(cr, 0), PG_DONE, "a page done is not claimed");
+	is_int(cr->st[0], PG_DONE, "  and stays done");
+	ok(s.missing == unclaimed, "claiming does not count a page done");
+	hstate_mark(&s, cr, 2, 1, PG_DONE);
+	ok(s.missing == unclaimed - 1 && hstate_claim(cr, 2) == PG_DONE,
+	   "the claimed page, marked done, counts once and is no longer claimed");
+
 	/* prefetch follows a task that reads forward */
 	struct htask *ft = &s.tasks[2];
 	ok(!hstate_forward(ft, 0x200000, 8 * PG), "a first fault: no direction yet");
