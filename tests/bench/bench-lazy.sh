@@ -196,6 +196,8 @@ migrate() {
 	p50=$(jq .fault_latency_p50_us "$s")
 	p99=$(jq .fault_latency_p99_us "$s")
 	faults=$(jq .fault_requests "$s")
+	# no fault needed a request (the stream was first everywhere): no latency
+	[ "$faults" = 0 ] && p50=n/a p99=n/a
 	bulk=$(jq .pages_bulk "$s")
 	span=$(jq .running_to_done_us "$s")
 	bg=$(awk "BEGIN { if ($span > 0) printf \"%.2f\", $bulk * 4096 / ($span * 1000); else print \"n/a\" }")
@@ -226,6 +228,7 @@ plot() {
 	done
 	gnuplot <<EOF
 set terminal pngcairo size 900,420 noenhanced font ",10"
+set datafile missing "n/a"
 set output "$SKUA_SRC/docs/lazy-bench.png"
 set multiplot layout 1,2 title "skua lazy migration over a veth pair ($(uname -r), $(nproc) cpus)"
 set style data histograms
