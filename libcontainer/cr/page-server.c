@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,6 +148,11 @@ static int serve_req(struct server *s, const struct pp_hdr *h, const uint8_t *pl
 		r = send_range(s, s->urgent, h->id, t->pid, q.addr, asked, buf, NULL, NULL);
 		if (r < 0 || asked == nr)
 			return r;
+		/* The send woke the destination's handler, on this CPU when both
+		 * ends share a host: at the same real-time priority it would wait
+		 * for the prefetch to be read and sent too. Let it run first. */
+		if (s->urgent_rt)
+			sched_yield();
 		return send_range(s, s->urgent, h->id, t->pid, q.addr + asked * PP_PAGE_SIZE, nr - asked,
 				  buf, NULL, NULL);
 	}
