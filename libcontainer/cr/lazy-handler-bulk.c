@@ -3,10 +3,10 @@
  * The destination handler's background stream: a thread reads the bulk
  * channel (messages up to 4 MiB) without holding anything, then copies each
  * message in pieces under the handler's lock. The main thread (faults,
- * urgent answers) holds the lock for its bookkeeping and lets it go while it
- * sends a request, and while it reads and copies an answer on the urgent
- * channel: it alone reads the tasks' events, so the tasks and runs cannot
- * change under its copy. The stream steps aside between pieces when it sees
+ * urgent answers) takes the lock for its bookkeeping, but reads the tasks'
+ * events, sends a fault's request, and reads and copies an answer without
+ * it: it alone reads the events, so the tasks and runs cannot change under
+ * its copy, and a fault claims its pages atomically (hstate_claim). The stream steps aside between pieces when it sees
  * the main thread waiting, so the main thread waits for at most one piece
  * of copying instead of a whole message.
  */

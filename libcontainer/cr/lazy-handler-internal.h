@@ -39,8 +39,9 @@ struct handler {
 	struct pp_rx urx;    /* the urgent channel's reader, on buf */
 	/* The bulk stream is read by a thread of its own so that faults never
 	 * wait for a large message to arrive; it copies in pieces under mu.
-	 * The main thread holds mu for its bookkeeping, and lets it go in
-	 * poll(), to send a request, and to read and copy an answer. */
+	 * The main thread takes mu for its bookkeeping; not to read the tasks'
+	 * events, nor for a fault's request (hstate_claim), nor to read and
+	 * copy an answer. */
 	pthread_mutex_t mu;
 	atomic_bool main_wants;
 	pthread_t bulk_thr;
