@@ -154,16 +154,38 @@ static int read_connection(int sk, InetSkEntry *ie)
 		return -errno;
 	te->has_unsent_len = true;
 	te->unsent_len = unsent;
-	if ((r = read_queue(sk, TCP_RECV_QUEUE, SIOCINQ, &te->rcv_seq, &te->rcv_queue)) < 0)
-		return r;
+	/* The receive side must be one snapshot: the kernel refuses, at
+	 * restore, a window whose rcv_wup lies after the receive queue's end.
+	 * The peer's kernel may still deliver (its unsent bytes, once our ack
+	 * opens its window, even in repair mode): read again while more came
+	 * in between the queue and the window. What came after the snapshot
+	 * stays in the peer's send queue, which resends it. */
+	for (int tries = 0;; tries++) {
+		uint32_t again = 0;
+		if ((r = read_queue(sk, TCP_RECV_QUEUE, SIOCINQ, &te->rcv_seq, &te->rcv_queue)) < 0)
+			return r;
+		if ((r = setint(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE)) < 0)
+			return r;
+		/* A delayed ack still pending would never leave once the tree
+		 * is killed: the peer would resend what we hold and meet a RST.
+		 * Send it now; it acks exactly what the image holds. */
+		setint(sk, IPPROTO_TCP, TCP_QUICKACK, 1);
+		if ((r = read_options(sk, te)) < 0)
+			return r;
+		if ((r = setint(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE)) < 0 ||
+		    (r = getu32(sk, IPPROTO_TCP, TCP_QUEUE_SEQ, &again)) < 0 ||
+		    (r = setint(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE)) < 0)
+			return r;
+		if (again == te->rcv_seq)
+			break;
+		if (tries == 16)
+			return -EAGAIN; /* the peer keeps sending */
+		free(te->rcv_queue.data);
+		te->rcv_queue.data = NULL;
+		te->rcv_queue.len = 0;
+	}
 	te->has_rcv_queue = te->rcv_queue.len > 0;
-	if ((r = setint(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE)) < 0)
-		return r;
-	/* A delayed ack still pending would never leave once the tree is
-	 * killed: the peer would resend what we hold and meet a RST. Send it
-	 * now; it acks exactly what the image holds. */
-	setint(sk, IPPROTO_TCP, TCP_QUICKACK, 1);
-	return read_options(sk, te);
+	return 0;
 }
 
 static int remember(struct dump_ctx *ctx, int sk)
