@@ -54,7 +54,7 @@ static void spin(void)
 		sh->counter++;
 }
 
-enum { F_EVENTFD, F_EPOLL, F_SIGNALFD, F_TIMERFD, F_TCP, F_UDP6, F_NULL, F_DIR, F_DUP };
+enum { F_EVENTFD, F_EPOLL, F_SIGNALFD, F_TIMERFD, F_TCP, F_UDP6, F_NULL, F_DIR, F_DUP, F_TIMERFD_OFF };
 
 static void child_many(void)
 {
@@ -84,7 +84,11 @@ static void child_many(void)
 	int nul = open("/dev/null", O_WRONLY);
 	int dir = open("/tmp", O_RDONLY | O_DIRECTORY);
 	int dup = fcntl(efd, F_DUPFD_CLOEXEC, 100);
-	int v[] = { efd, ep, sfd, tfd, tcp, udp, nul, dir, dup };
+	/* disarmed, with an interval: it reads (0, 0) however long one waits */
+	int toff = timerfd_create(CLOCK_MONOTONIC, 0);
+	struct itimerspec off = { .it_interval = { 3, 0 } };
+	timerfd_settime(toff, 0, &off, NULL);
+	int v[] = { efd, ep, sfd, tfd, tcp, udp, nul, dir, dup, toff };
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		sh->fds[i] = v[i];
 	spin();
@@ -290,6 +294,9 @@ static void test_many(void)
 	ok(f && f->kind == FILE_KIND__FILE_TIMERFD && f->timerfd->clockid == CLOCK_MONOTONIC &&
 	   f->timerfd->isec == 7 && f->timerfd->vsec >= 98 && f->timerfd->vsec < 100,
 	   "timerfd: clock, interval and remaining time");
+	f = file_of(&d, sh->fds[F_TIMERFD_OFF]);
+	ok(f && f->kind == FILE_KIND__FILE_TIMERFD && f->timerfd->vsec == 0 && f->timerfd->vnsec == 0 &&
+	   f->timerfd->isec == 3, "timerfd disarmed with an interval: recorded disarmed, its interval kept");
 	f = file_of(&d, sh->fds[F_TCP]);
 	ok(f && f->kind == FILE_KIND__FILE_INET && f->inet->state == 10 /* TCP_LISTEN */ &&
 	   f->inet->backlog == 17 && f->inet->src_port == (uint32_t)sh->port &&
