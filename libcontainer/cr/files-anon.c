@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,16 +124,17 @@ static int timerfd_real_times(const struct fd_obj *f, TimerfdEntry *t)
 
 	if (fd < 0)
 		return fd;
-	if (timerfd_gettime(fd, &its) < 0)
-		return err_sys(errno, "timerfd_gettime of " FD_FMT, FD_ARGS(f));
 	/* A periodic timer whose expiry is due but whose interrupt has not run
 	 * yet also reads (0, 0) (its remaining time is below zero): give the
 	 * interrupt a moment, up to 1 ms. One that stays (0, 0) is disarmed. */
-	for (int i = 0; i < 10 && !its.it_value.tv_sec && !its.it_value.tv_nsec &&
-			(its.it_interval.tv_sec || its.it_interval.tv_nsec); i++) {
-		nanosleep(&(struct timespec){ 0, 100000 }, NULL);
+	for (int i = 0;; i++) {
 		if (timerfd_gettime(fd, &its) < 0)
 			return err_sys(errno, "timerfd_gettime of " FD_FMT, FD_ARGS(f));
+		bool zero = !its.it_value.tv_sec && !its.it_value.tv_nsec;
+		bool periodic = its.it_interval.tv_sec || its.it_interval.tv_nsec;
+		if (i == 10 || !zero || !periodic)
+			break;
+		nanosleep(&(struct timespec){ 0, 100000 }, NULL);
 	}
 	t->vsec = its.it_value.tv_sec;
 	t->vnsec = its.it_value.tv_nsec;

@@ -269,12 +269,11 @@ static int drain_uffd(struct handler *h, size_t idx, bool locked, bool *other)
 			*other = true;
 			return 0;
 		}
-		/* the urgent channel is the main thread's, as is this loop: a
-		 * fault goes out without the lock once it is connected */
-		bool fast = !locked && h->urgent >= 0;
 		for (size_t i = 0; i < (size_t)n / sizeof(m[0]); i++) {
 			int r;
-			if (m[i].event == UFFD_EVENT_PAGEFAULT && (locked || fast)) {
+			/* the urgent channel is the main thread's, as is this
+			 * loop: a fault goes out without the lock once connected */
+			if (m[i].event == UFFD_EVENT_PAGEFAULT && (locked || h->urgent >= 0)) {
 				r = lazy_fault(h, idx, m[i].arg.pagefault.address & ~4095ULL, locked);
 			} else {
 				if (!locked)
@@ -360,22 +359,22 @@ int lazy_fault(struct handler *h, size_t idx, uint64_t addr, bool locked)
 	h->faults++;
 	if (!run)
 		return zero_fill(h, idx, addr); /* never dumped: as the kernel would */
+	if (h->urgent < 0 && conn_join(h) < 0 && !h->ended) {
+		/* no page server (nothing was requested, then), and the restore
+		 * still holds the tree: a call it made in a task touched lazy
+		 * memory. Killing the task under its tracer could leave both
+		 * waiting; zeros release the call, and the restore hears of the
+		 * failure at READY and never lets it run. */
+		log_info("pid %d: zeros at 0x%llx for the restore's own call: no page server",
+			 t->src_pid, (unsigned long long)addr);
+		return zero_fill(h, idx, addr);
+	}
 	uint64_t k = (addr - run->start) / 4096, n = (run->end - run->start) / 4096, j = k + 1;
 	uint8_t st = hstate_claim(run, k);
 	if (st == PG_REQUESTED)
 		return 0; /* the answer on its way wakes it */
 	if (st == PG_DONE)
 		return zero_fill(h, idx, addr); /* placed, or dropped since: as the kernel would */
-	if (h->urgent < 0 && conn_join(h) < 0 && !h->ended) {
-		/* no page server, and the restore still holds the tree: a call it
-		 * made in a task touched lazy memory. Killing the task under its
-		 * tracer could leave both waiting; zeros release the call, and the
-		 * restore hears of the failure at READY and never lets it run. */
-		log_info("pid %d: zeros at 0x%llx for the restore's own call: no page server",
-			 t->src_pid, (unsigned long long)addr);
-		hstate_mark(&h->s, run, k, 1, PG_MISSING);
-		return zero_fill(h, idx, addr);
-	}
 	/* Neighbours come along when the task reads forward: for a task that
 	 * reads at random they would cost the source, the wire and the copy,
 	 * and keep this thread from the next fault. */

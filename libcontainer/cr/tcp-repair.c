@@ -92,10 +92,26 @@ static int read_queue(int sk, int queue, int size_ioctl, uint32_t *ret_seq, Prot
 	return 0;
 }
 
+static int read_window(int sk, TcpRepairEntry *te)
+{
+	struct tcp_repair_window w;
+	socklen_t len = sizeof(w);
+
+	if (getsockopt(sk, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &len) < 0)
+		return -errno;
+	te->has_snd_wl1 = te->has_snd_wnd = te->has_max_window = true;
+	te->has_rcv_wnd = te->has_rcv_wup = true;
+	te->snd_wl1 = w.snd_wl1;
+	te->snd_wnd = w.snd_wnd;
+	te->max_window = w.max_window;
+	te->rcv_wnd = w.rcv_wnd;
+	te->rcv_wup = w.rcv_wup;
+	return 0;
+}
+
 static int read_options(int sk, TcpRepairEntry *te)
 {
 	struct tcp_info ti;
-	struct tcp_repair_window w;
 	socklen_t len = sizeof(ti);
 	int r;
 
@@ -118,16 +134,6 @@ static int read_options(int sk, TcpRepairEntry *te)
 			return r;
 		te->has_timestamp = true;
 	}
-	len = sizeof(w);
-	if (getsockopt(sk, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &len) < 0)
-		return -errno;
-	te->has_snd_wl1 = te->has_snd_wnd = te->has_max_window = true;
-	te->has_rcv_wnd = te->has_rcv_wup = true;
-	te->snd_wl1 = w.snd_wl1;
-	te->snd_wnd = w.snd_wnd;
-	te->max_window = w.max_window;
-	te->rcv_wnd = w.rcv_wnd;
-	te->rcv_wup = w.rcv_wup;
 	uint32_t v = 0;
 	if (getu32(sk, IPPROTO_TCP, TCP_NODELAY, &v) == 0 && v)
 		te->has_nodelay = te->nodelay = true;
@@ -170,7 +176,7 @@ static int read_connection(int sk, InetSkEntry *ie)
 		 * is killed: the peer would resend what we hold and meet a RST.
 		 * Send it now; it acks exactly what the image holds. */
 		setint(sk, IPPROTO_TCP, TCP_QUICKACK, 1);
-		if ((r = read_options(sk, te)) < 0)
+		if ((r = read_window(sk, te)) < 0)
 			return r;
 		if ((r = setint(sk, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE)) < 0 ||
 		    (r = getu32(sk, IPPROTO_TCP, TCP_QUEUE_SEQ, &again)) < 0 ||
@@ -185,7 +191,7 @@ static int read_connection(int sk, InetSkEntry *ie)
 		te->rcv_queue.len = 0;
 	}
 	te->has_rcv_queue = te->rcv_queue.len > 0;
-	return 0;
+	return read_options(sk, te);
 }
 
 static int remember(struct dump_ctx *ctx, int sk)
