@@ -26,7 +26,11 @@
 # 32 B -> 4 KiB round trip over the veth (alone, and 500 us apart beside a
 # raw stream) and over loopback, UFFDIO_COPY rate
 # into fresh pages and the cost of one single-page copy, and a userfault
-# served at once by another thread, as the faulting task sees it. BENCH_LAZY_KEEP=DIR
+# served at once by another thread, as the faulting task sees it; and by
+# build/workloads/lazypipe, the floor: the migration's own copies and hops
+# chained without skua, as a stream (pipe) and as a fault (pipe fault).
+# The targets are taken against the raw rates; the floor says how much of
+# what is left is this machine's. BENCH_LAZY_KEEP=DIR
 # keeps each size's dump, restore and lazy logs and stats in DIR/MODE-SIZE.
 # One table per workload mode in BENCH_LAZY_MODES (default "serve hog"):
 #   serve  memhog reads one word of a random page 2000 times a second
@@ -49,6 +53,7 @@ SIZES=${BENCH_LAZY_SIZES:-64 1024 4096}
 MODES=${BENCH_LAZY_MODES:-serve hog}
 [ -z "${BENCH_LAZY_IDLE:-}" ] || MODES=idle
 RATE=${BENCH_LAZY_RATE:-2000}
+PIPE_MIB=1024
 WL=$SKUA_SRC/build/workloads
 PORT=27451
 RAW_PORT=27452
@@ -101,7 +106,7 @@ netns_setup() {
 }
 
 # raw_rates: sets VETH_GBPS VETH_RTT50 VETH_RTT99 BUSY_RTT50 BUSY_RTT99 LO_GBPS
-# LO_RTT50 COPY_GBPS PAGE_COPY_US UFAULT50 UFAULT99
+# LO_RTT50 COPY_GBPS PAGE_COPY_US UFAULT50 UFAULT99, and pipe_floor's
 raw_rates() {
 	# nsenter itself, not a function's subshell, so that $! is the server
 	nsenter --net=/run/netns/$NS_S -- "$WL/lazyraw" serve $RAW_PORT >"$BENCH_DIR/raw-serve.out" 2>&1 &
@@ -129,8 +134,27 @@ raw_rates() {
 	# charges a task for a userfault (trap, two wake-ups, the copy, the
 	# retried access), without the network
 	read -r _ UFAULT50 _ UFAULT99 < <("$WL/lazyraw" ufault 2000 500)
+	pipe_floor
 	RTT_COPY=$(awk "BEGIN { printf \"%.1f\", $VETH_RTT50 + $PAGE_COPY_US }")
 	RTT_UFAULT=$(awk "BEGIN { printf \"%.1f\", $VETH_RTT50 + $UFAULT50 }")
+}
+
+# pipe_floor: sets PIPE_GBPS PIPE_FAULT50 PIPE_FAULT99. The migration's own
+# copies and hops without skua (lazypipe): process_vm_readv from a stopped
+# process, TCP over the veth, UFFDIO_COPY into another process; for a fault,
+# its read from the userfaultfd and the request's round trip too, faults back
+# to back as the round trip above. What this machine allows for that work.
+pipe_floor() {
+	nsenter --net=/run/netns/$NS_S -- "$WL/lazypipe" source $RAW_PORT $PIPE_MIB >"$BENCH_DIR/pipe-source.out" 2>&1 &
+	RAW_PID=$!
+	local i
+	for ((i = 0; i < 100; i++)); do grep -q listening "$BENCH_DIR/pipe-source.out" && break; sleep 0.1; done
+	"$WL/lazyraw" warm $((PIPE_MIB * 3 / 2)) >/dev/null
+	read -r _ PIPE_GBPS < <(in_d "$WL/lazypipe" stream $IP_S $RAW_PORT $PIPE_MIB)
+	read -r _ PIPE_FAULT50 _ PIPE_FAULT99 < <(in_d "$WL/lazypipe" fault $IP_S $RAW_PORT 2000 0)
+	kill "$RAW_PID" 2>/dev/null
+	wait "$RAW_PID" 2>/dev/null
+	RAW_PID=
 }
 
 # migrate MODE MIB: one lazy migration; prints a table row, appends to the
@@ -206,9 +230,10 @@ migrate() {
 	local t50=n/a t99=n/a tratio=n/a
 	read -r t50 t99 < <(sed -n 's/.* missing [0-9]* p50 \([0-9]*\) p99 \([0-9]*\) us;.*/\1 \2/p' "$d/dst.out")
 	[ -n "$t50" ] && tratio=$(bench_ratio "$t50" "$RTT_UFAULT") || t50=n/a t99=n/a
-	printf '| %5s MiB | %8s | %8s | %8s | %9s | %7s | %6s / %6s | %6s | %s | %s | %5s / %5s | %s |\n' "$mib" \
+	printf '| %5s MiB | %8s | %8s | %8s | %9s | %7s | %6s / %6s | %6s | %s | %s | %s | %s | %5s / %5s | %s |\n' "$mib" \
 		"$ready" "$down" "$(ms "$t0" "$t_run")" "$(ms "$t0" "$t_end")" "$faults" "$p50" "$p99" \
-		"$bg" "$(bench_ratio "$bg" "$VETH_GBPS")" "$(bench_ratio "$p50" "$RTT_COPY")" "$t50" "$t99" "$tratio"
+		"$bg" "$(bench_ratio "$bg" "$VETH_GBPS")" "$(bench_ratio "$bg" "$PIPE_GBPS")" \
+		"$(bench_ratio "$p50" "$RTT_COPY")" "$(bench_ratio "$p50" "$PIPE_FAULT50")" "$t50" "$t99" "$tratio"
 	echo "$mib $down $(ms "$t0" "$t_end") $bg $p50 $p99 $(ms "$t0" "$t_run")" >>"$BENCH_DIR/plot-$mode.dat"
 	"$SKUA" --root $ROOT_D delete -f $id_d >/dev/null 2>&1
 	if [ -n "${BENCH_LAZY_KEEP:-}" ]; then
@@ -256,6 +281,10 @@ echo "raw, same run: TCP over veth ${VETH_GBPS} GB/s, round trip 32 B->4 KiB p50
 	"beside a raw stream p50 ${BUSY_RTT50} us (p99 ${BUSY_RTT99});" \
 	"loopback ${LO_GBPS} GB/s, p50 ${LO_RTT50} us; UFFDIO_COPY ${COPY_GBPS} GB/s in 4 MiB calls, ${PAGE_COPY_US} us per single page" \
 	"(memory warmed first at ${WARM_GBPS} GB/s); a userfault served locally, as the task sees it, p50 ${UFAULT50} us (p99 ${UFAULT99})"
+echo "floor, same run (lazypipe: the migration's copies and hops without skua): a stream read with process_vm_readv from a" \
+	"stopped process, sent over the veth, placed with UFFDIO_COPY into another process ${PIPE_GBPS} GB/s (pipe); a fault read" \
+	"from a userfaultfd, its page asked for over the veth, read the same way and copied into the faulting process p50 ${PIPE_FAULT50} us" \
+	"(p99 ${PIPE_FAULT99}; pipe fault)"
 {
 	rc=0
 	for mode in $MODES; do
@@ -267,8 +296,8 @@ echo "raw, same run: TCP over veth ${VETH_GBPS} GB/s, round trip 32 B->4 KiB p50
 		*) echo "bench-lazy: unknown mode $mode" >&2; rc=1; continue ;;
 		esac
 		echo
-		echo "| size | ready ms | downtime ms | bound ms | total ms | faults | fault p50 / p99 us | bg GB/s | bg / veth TCP | p50 / (RTT + copy) | task-seen p50 / p99 us | task p50 / (RTT + userfault) |"
-		echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+		echo "| size | ready ms | downtime ms | bound ms | total ms | faults | fault p50 / p99 us | bg GB/s | bg / veth TCP | bg / pipe | p50 / (RTT + copy) | p50 / pipe fault | task-seen p50 / p99 us | task p50 / (RTT + userfault) |"
+		echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 		for mib in $SIZES; do
 			need=$((mib * 3 + 1024))
 			if [ "$(avail_mib)" -lt "$need" ]; then
