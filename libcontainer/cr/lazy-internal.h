@@ -56,7 +56,8 @@ struct page_source_ops {
 struct page_source {
 	const struct page_source_ops *ops;
 };
-/* The frozen tree itself: pread of /proc/<host pid>/mem. */
+/* The frozen tree itself: process_vm_readv, /proc/<host pid>/mem where that
+ * refuses; pages never touched read as zeros without being read (page-source.c). */
 int page_source_frozen(const pid_t *pids, const pid_t *host_pids, size_t n, struct page_source **ret);
 static inline void page_source_destroy(struct page_source *s)
 {
