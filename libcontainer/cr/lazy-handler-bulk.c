@@ -19,6 +19,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "cr/lazy-handler-internal.h"
 
 void lazy_lock(struct handler *h)
@@ -65,6 +66,10 @@ static void *bulk_main(void *arg)
 	/* at the main thread's priority, so that it never stops the stream
 	 * with the lock held (lazy.h) */
 	h->stream_rt = lazy_thread_role("lazy-stream", LAZY_STREAM);
+	/* the buffer's pages in place before the first message, not faulted
+	 * in by its copy (base/mem.c) */
+	mem_prefault(h->bbuf, h->buf_cap < PP_PAGES_SIZE + PP_BULK_CHUNK_MAX ? h->buf_cap
+								       : PP_PAGES_SIZE + PP_BULK_CHUNK_MAX);
 	if (lazy_open_bulk(h) < 0) {
 		notify(h);
 		return NULL;
