@@ -43,7 +43,6 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/log.h"
-#include "base/mem.h"
 #include "base/syscall.h"
 #include "cr/lazy-conf.h"
 #include "cr/lazy-handler-internal.h"
@@ -831,8 +830,7 @@ int lazy_handler_run(const struct lazy_handler_opts *o, int ctl)
 	h.main_rt = lazy_thread_role(NULL, LAZY_HANDLER);
 	h.t_start = now_ns();
 	h.buf_cap = PP_PAGES_SIZE + (size_t)PP_MAX_PAGES * 4096 + PP_MAX_ERROR_TEXT;
-	/* the urgent channel's read-ahead (urx), readied for the first answers */
-	h.buf = mem_alloc_hot(h.buf_cap + PP_HDR_SIZE, PP_URGENT_HOT);
+	h.buf = malloc(h.buf_cap + PP_HDR_SIZE); /* the urgent channel's read-ahead (urx) */
 	/* each fault's latency and its three parts, one block */
 	h.lat = malloc(4 * LAT_MAX * sizeof(*h.lat));
 	if (h.lat) {

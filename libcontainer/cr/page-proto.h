@@ -39,9 +39,6 @@
  * grow to it), and what a receiver readies its buffer for; a peer may send
  * up to PP_MAX_PAGES. */
 #define PP_BULK_CHUNK_MAX (4UL << 20)
-/* The part of an urgent channel's buffer readied before the first answer:
- * a fault's page and its prefetch fit many times over. */
-#define PP_URGENT_HOT (256UL << 10)
 #define PP_SECRET_LEN 32
 #define PP_NONCE_LEN 32
 #define PP_SESSION_LEN 16

@@ -176,8 +176,7 @@ static void *urgent_thread(void *arg)
 {
 	struct server *s = arg;
 	size_t cap = PP_MAX_PAGES * PP_PAGE_SIZE;
-	/* readied now, not by the first answers (base/mem.c) */
-	uint8_t *buf = mem_alloc_hot(cap, PP_URGENT_HOT), in[PP_HDR_SIZE + 4 + PP_MAX_ERROR_TEXT];
+	uint8_t *buf = malloc(cap), in[PP_HDR_SIZE + 4 + PP_MAX_ERROR_TEXT];
 	const uint8_t *pl;
 	/* requests are small: most come with one read, several may */
 	struct pp_rx rx = { .fd = s->urgent, .buf = in, .cap = sizeof(in) };
