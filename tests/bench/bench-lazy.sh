@@ -189,7 +189,7 @@ migrate() {
 	# the \0 alone gives an empty line and status 0.
 	in_d bash -c 'IFS= read -r -d "" -t 60 -u 3 nul && [ -z "$nul" ] || { echo "no page server" >&2; exit 3; }
 		exec "$@"' waiter "$SKUA" --root $ROOT_D restore -d --lazy-pages --bundle "$d/bundle" --image-path "$d/img" \
-		--work-path "$d/rwork" $id_d 3<&$st </dev/null >"$d/dst.out" 2>&1 &
+		--work-path "$d/rwork" --pid-file "$d/dst.pid" $id_d 3<&$st </dev/null >"$d/dst.out" 2>&1 &
 	waiter=$!
 	t0=$(now_us)
 	nsenter --net=/run/netns/$NS_S -- "$SKUA" --root $ROOT_S checkpoint --lazy-pages --page-server $IP_S:$PORT --status-fd $st \
@@ -201,7 +201,11 @@ migrate() {
 	t_run=$(now_us)
 	# serve and hog start touching memory now; serve and idle (again)
 	# checksum it once every page is in
-	[ "$mode" = idle ] || "$SKUA" --root $ROOT_D kill $id_d USR1
+	# bash's own kill, at once: an exec of skua kill took long enough that a
+	# 64 MiB stream was nearly over when memhog began
+	local dpid
+	read -r dpid <"$d/dst.pid"
+	[ "$mode" = idle ] || kill -USR1 "$dpid"
 	wait "$CPT_PID"
 	local rc=$?
 	[ "$mode" = hog ] || "$SKUA" --root $ROOT_D kill $id_d USR1
