@@ -108,12 +108,12 @@ static int read_held(struct frozen_task *t, uint64_t addr, uint8_t *buf, size_t 
 		uint64_t walked = a.walk_end > at ? a.walk_end : at;
 		if (walked > end)
 			walked = end;
-		memset(buf + (at - addr), 0, walked - at);
+		/* a scan that went nowhere says nothing of the rest: read it */
 		if (walked == at && n == 0)
-			break;
+			return read_span(t, at, buf + (at - addr), end - at);
+		memset(buf + (at - addr), 0, walked - at);
 		at = walked;
 	}
-	memset(buf + (at - addr), 0, end - at);
 	return 0;
 }
 
