@@ -96,7 +96,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/child-sync.h $(LIBS
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(LIBSKUA) $(PKG_LIBS)
 
 # Workloads run inside containers whose rootfs is busybox only: link them statically.
-$(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/zdtm.h
+$(BUILD)/workloads/%: tests/workloads/%.c $(wildcard tests/workloads/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -static -pthread -o $@ $<
 

@@ -9,7 +9,6 @@
  * same costs a fraction of a millisecond.
  */
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -27,13 +26,4 @@ void mem_prefault(void *p, size_t len)
 	if (e > a)
 		madvise((void *)a, e - a, MADV_POPULATE_WRITE);
 	memset(p, 0, len);
-}
-
-void *mem_alloc_hot(size_t len, size_t hot)
-{
-	void *p = malloc(len ? len : 1);
-
-	if (p)
-		mem_prefault(p, hot < len ? hot : len);
-	return p;
 }

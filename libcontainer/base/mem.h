@@ -5,11 +5,8 @@
 
 #include <stddef.h>
 
-/* Populates and writes once (zeros) the first len bytes at p. */
+/* Populates and writes once (zeros) the len bytes at p, so that no page
+ * fault lands on the path that uses them later. */
 void mem_prefault(void *p, size_t len);
-/* malloc(len) with its first `hot` bytes (all if hot >= len) populated and
- * written once, so that no page fault lands on the path that uses them.
- * Free with free(). NULL on ENOMEM. */
-void *mem_alloc_hot(size_t len, size_t hot);
 
 #endif

@@ -232,9 +232,7 @@ static void pace(unsigned long long t0, uint64_t bytes)
 static void *bulk_thread(void *arg)
 {
 	struct server *s = arg;
-	/* readied now, not by the first chunks: on the development VM those
-	 * spent 30 ms of CPU in page faults (base/mem.c) */
-	uint8_t *buf = mem_alloc_hot(CHUNK_MAX, CHUNK_MAX);
+	uint8_t *buf = malloc(CHUNK_MAX);
 	size_t chunk = CHUNK_MIN;
 	unsigned long long t0 = now_ns();
 	uint64_t sent = 0;
@@ -242,6 +240,10 @@ static void *bulk_thread(void *arg)
 
 	/* fault answers first: the stream takes what CPU is left */
 	lazy_thread_role("pgsrv-bulk", LAZY_BULK);
+	/* readied now, not by the first chunks: on the development VM those
+	 * spent 30 ms of CPU in page faults (base/mem.c) */
+	if (buf)
+		mem_prefault(buf, CHUNK_MAX);
 
 	for (size_t i = 0; i < s->n_tasks && r >= 0; i++) {
 		struct src_task *t = &s->tasks[i];

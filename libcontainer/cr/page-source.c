@@ -12,10 +12,10 @@
  * A read of more than a few pages asks PAGEMAP_SCAN first which of them hold
  * something (present or swapped, not the zero page) and fills the rest with
  * zeros without reading it: process_vm_readv would fault each untouched page
- * in, a page table write in the frozen task that this guest charges 15-25 us
- * a page (the 16 MiB a memhog never touched, in a VMA the dump sent whole,
- * held the start of the stream for 33 ms). A fault's single page is read
- * directly: the scan would cost it more than it saves.
+ * in, a page table write in the frozen task, about 1 us a page here (the
+ * 16 MiB a memhog never touched, in a VMA the dump sent whole, cost the
+ * stream's start about 10 ms). A fault's single page is read directly: the
+ * scan would cost it more than it saves.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -107,14 +107,28 @@ netns_setup() {
 		ip -n $NS_S link set lo up && ip -n $NS_D link set lo up
 }
 
+# raw_server_start NAME CMD...: CMD in the source namespace, in the
+# background (RAW_PID), its output in $BENCH_DIR/NAME.out; waits up to 10 s
+# for it to say it is listening. raw_server_stop ends it.
+raw_server_start() {
+	local out="$BENCH_DIR/$1.out" i
+	shift
+	# nsenter itself, not a function's subshell, so that $! is the server
+	nsenter --net=/run/netns/$NS_S -- "$@" >"$out" 2>&1 &
+	RAW_PID=$!
+	for ((i = 0; i < 100; i++)); do grep -q listening "$out" && break; sleep 0.1; done
+}
+
+raw_server_stop() {
+	kill "$RAW_PID" 2>/dev/null
+	wait "$RAW_PID" 2>/dev/null
+	RAW_PID=
+}
+
 # raw_rates: sets VETH_GBPS VETH_RTT50 VETH_RTT99 BUSY_RTT50 BUSY_RTT99 LO_GBPS
 # LO_RTT50 COPY_GBPS PAGE_COPY_US UFAULT50 UFAULT99, and pipe_floor's
 raw_rates() {
-	# nsenter itself, not a function's subshell, so that $! is the server
-	nsenter --net=/run/netns/$NS_S -- "$WL/lazyraw" serve $RAW_PORT >"$BENCH_DIR/raw-serve.out" 2>&1 &
-	RAW_PID=$!
-	local i
-	for ((i = 0; i < 50; i++)); do grep -q listening "$BENCH_DIR/raw-serve.out" && break; sleep 0.1; done
+	raw_server_start raw-serve "$WL/lazyraw" serve $RAW_PORT
 	read -r _ VETH_GBPS < <(in_d "$WL/lazyraw" bulk $IP_S $RAW_PORT 2048)
 	read -r _ VETH_RTT50 _ VETH_RTT99 < <(in_d "$WL/lazyraw" rtt $IP_S $RAW_PORT 20000)
 	# the same round trip, 500 us apart, while a raw stream fills the veth
@@ -127,9 +141,7 @@ raw_rates() {
 	wait "$busy" 2>/dev/null
 	read -r _ LO_GBPS < <(in_s "$WL/lazyraw" bulk 127.0.0.1 $RAW_PORT 2048)
 	read -r _ LO_RTT50 _ _ < <(in_s "$WL/lazyraw" rtt 127.0.0.1 $RAW_PORT 20000)
-	kill "$RAW_PID" 2>/dev/null
-	wait "$RAW_PID" 2>/dev/null
-	RAW_PID=
+	raw_server_stop
 	WARM_GBPS=$("$WL/lazyraw" warm 1536 | awk '{ print $2 }')
 	read -r _ COPY_GBPS _ PAGE_COPY_US < <("$WL/lazyraw" uffd 1024)
 	# a fault served at once by a thread of the same process: what the VM
@@ -147,16 +159,11 @@ raw_rates() {
 # its read from the userfaultfd and the request's round trip too, faults back
 # to back as the round trip above. What this machine allows for that work.
 pipe_floor() {
-	nsenter --net=/run/netns/$NS_S -- "$WL/lazypipe" source $RAW_PORT $PIPE_MIB >"$BENCH_DIR/pipe-source.out" 2>&1 &
-	RAW_PID=$!
-	local i
-	for ((i = 0; i < 100; i++)); do grep -q listening "$BENCH_DIR/pipe-source.out" && break; sleep 0.1; done
+	raw_server_start pipe-source "$WL/lazypipe" source $RAW_PORT $PIPE_MIB
 	"$WL/lazyraw" warm $((PIPE_MIB * 3 / 2)) >/dev/null
 	read -r _ PIPE_GBPS < <(in_d "$WL/lazypipe" stream $IP_S $RAW_PORT $PIPE_MIB)
 	read -r _ PIPE_FAULT50 _ PIPE_FAULT99 < <(in_d "$WL/lazypipe" fault $IP_S $RAW_PORT 2000 0)
-	kill "$RAW_PID" 2>/dev/null
-	wait "$RAW_PID" 2>/dev/null
-	RAW_PID=
+	raw_server_stop
 }
 
 # migrate MODE MIB: one lazy migration; prints a table row, appends to the

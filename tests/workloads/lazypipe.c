@@ -35,37 +35,10 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include "zdtm.h"
+#include "rawio.h"
 
 #define CHUNK (4UL << 20)
 #define PG 4096UL
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int full_io(int fd, void *buf, size_t len, int wr)
-{
-	char *p = buf;
-	while (len) {
-		ssize_t n = wr ? write(fd, p, len) : read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 /* A child that maps len bytes without huge pages, dies with us, and hands
  * back what prepare() made of the mapping (its address, a userfaultfd)
@@ -212,19 +185,6 @@ static void source(int port, size_t mib)
 		}
 		close(c);
 	}
-}
-
-static int dial(const char *host, const char *port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(atoi(port)) };
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		zdtm_fail("not a numeric IPv4 address: %s", host);
-	for (int i = 0; i < 100 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0; i++)
-		usleep(20000);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
 }
 
 static void stream(const char *host, const char *port, size_t mib)
