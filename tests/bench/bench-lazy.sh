@@ -30,8 +30,12 @@
 # build/workloads/lazypipe, the floor: the migration's own copies and hops
 # chained without skua, as a stream (pipe) and as a fault (pipe fault).
 # The targets are taken against the raw rates; the floor says how much of
-# what is left is this machine's. BENCH_LAZY_KEEP=DIR
-# keeps each size's dump, restore and lazy logs and stats in DIR/MODE-SIZE.
+# what is left is this machine's. Each baseline is the median of
+# BENCH_LAZY_BASE_RUNS (3) measurements, and each size is migrated
+# BENCH_LAZY_REPEAT (3) times, the sizes in turn; a row gives each column's
+# median (lazy-summary.sh). BENCH_LAZY_KEEP=DIR keeps each migration's dump,
+# restore and lazy logs and stats in DIR/MODE-SIZE-RUN (DIR/MODE-SIZE when
+# BENCH_LAZY_REPEAT=1).
 # One table per workload mode in BENCH_LAZY_MODES (default "serve hog"):
 #   serve  memhog reads one word of a random page 2000 times a second
 #          (BENCH_LAZY_RATE) from restore's return until every page is in, as
@@ -51,6 +55,7 @@ set -u
 
 SIZES=${BENCH_LAZY_SIZES:-64 1024 4096}
 MODES=${BENCH_LAZY_MODES:-serve hog}
+REPEAT=${BENCH_LAZY_REPEAT:-3}
 [ -z "${BENCH_LAZY_IDLE:-}" ] || MODES=idle
 RATE=${BENCH_LAZY_RATE:-2000}
 PIPE_MIB=1024
@@ -69,11 +74,12 @@ OWN_DIR=
 if [ -z "${BENCH_DIR:-}" ]; then
 	BENCH_DIR=$(mktemp -d /tmp/skua-bench-lazy.XXXXXX) && OWN_DIR=$BENCH_DIR
 fi
-RAW_PID=
 CPT_PID=
 
 in_s() { nsenter --net=/run/netns/$NS_S -- "$@"; }
 in_d() { nsenter --net=/run/netns/$NS_D -- "$@"; }
+. "$(dirname "$0")/lazy-baselines.sh"
+. "$(dirname "$0")/lazy-summary.sh"
 
 cleanup() {
 	local r id
@@ -107,69 +113,10 @@ netns_setup() {
 		ip -n $NS_S link set lo up && ip -n $NS_D link set lo up
 }
 
-# raw_server_start NAME CMD...: CMD in the source namespace, in the
-# background (RAW_PID), its output in $BENCH_DIR/NAME.out; waits up to 10 s
-# for it to say it is listening. raw_server_stop ends it.
-raw_server_start() {
-	local out="$BENCH_DIR/$1.out" i
-	shift
-	# nsenter itself, not a function's subshell, so that $! is the server
-	nsenter --net=/run/netns/$NS_S -- "$@" >"$out" 2>&1 &
-	RAW_PID=$!
-	for ((i = 0; i < 100; i++)); do grep -q listening "$out" && break; sleep 0.1; done
-}
-
-raw_server_stop() {
-	kill "$RAW_PID" 2>/dev/null
-	wait "$RAW_PID" 2>/dev/null
-	RAW_PID=
-}
-
-# raw_rates: sets VETH_GBPS VETH_RTT50 VETH_RTT99 BUSY_RTT50 BUSY_RTT99 LO_GBPS
-# LO_RTT50 COPY_GBPS PAGE_COPY_US UFAULT50 UFAULT99, and pipe_floor's
-raw_rates() {
-	raw_server_start raw-serve "$WL/lazyraw" serve $RAW_PORT
-	read -r _ VETH_GBPS < <(in_d "$WL/lazyraw" bulk $IP_S $RAW_PORT 2048)
-	read -r _ VETH_RTT50 _ VETH_RTT99 < <(in_d "$WL/lazyraw" rtt $IP_S $RAW_PORT 20000)
-	# the same round trip, 500 us apart, while a raw stream fills the veth
-	# (what a fault meets during a migration, without the migration)
-	nsenter --net=/run/netns/$NS_D -- "$WL/lazyraw" bulk $IP_S $RAW_PORT 65536 >/dev/null 2>&1 &
-	local busy=$!
-	sleep 0.2
-	read -r _ BUSY_RTT50 _ BUSY_RTT99 < <(in_d "$WL/lazyraw" rtt $IP_S $RAW_PORT 2000 500)
-	kill "$busy" 2>/dev/null
-	wait "$busy" 2>/dev/null
-	read -r _ LO_GBPS < <(in_s "$WL/lazyraw" bulk 127.0.0.1 $RAW_PORT 2048)
-	read -r _ LO_RTT50 _ _ < <(in_s "$WL/lazyraw" rtt 127.0.0.1 $RAW_PORT 20000)
-	raw_server_stop
-	WARM_GBPS=$("$WL/lazyraw" warm 1536 | awk '{ print $2 }')
-	read -r _ COPY_GBPS _ PAGE_COPY_US < <("$WL/lazyraw" uffd 1024)
-	# a fault served at once by a thread of the same process: what the VM
-	# charges a task for a userfault (trap, two wake-ups, the copy, the
-	# retried access), without the network
-	read -r _ UFAULT50 _ UFAULT99 < <("$WL/lazyraw" ufault 2000 500)
-	pipe_floor
-	RTT_COPY=$(awk "BEGIN { printf \"%.1f\", $VETH_RTT50 + $PAGE_COPY_US }")
-	RTT_UFAULT=$(awk "BEGIN { printf \"%.1f\", $VETH_RTT50 + $UFAULT50 }")
-}
-
-# pipe_floor: sets PIPE_GBPS PIPE_FAULT50 PIPE_FAULT99. The migration's own
-# copies and hops without skua (lazypipe): process_vm_readv from a stopped
-# process, TCP over the veth, UFFDIO_COPY into another process; for a fault,
-# its read from the userfaultfd and the request's round trip too, faults back
-# to back as the round trip above. What this machine allows for that work.
-pipe_floor() {
-	raw_server_start pipe-source "$WL/lazypipe" source $RAW_PORT $PIPE_MIB
-	"$WL/lazyraw" warm $((PIPE_MIB * 3 / 2)) >/dev/null
-	read -r _ PIPE_GBPS < <(in_d "$WL/lazypipe" stream $IP_S $RAW_PORT $PIPE_MIB)
-	read -r _ PIPE_FAULT50 _ PIPE_FAULT99 < <(in_d "$WL/lazypipe" fault $IP_S $RAW_PORT 2000 0)
-	raw_server_stop
-}
-
-# migrate MODE MIB: one lazy migration; prints a table row, appends to the
-# mode's plot data.
+# migrate MODE MIB RUN: one lazy migration; appends its figures to
+# $BENCH_DIR/runs-MODE.txt.
 migrate() {
-	local mode=$1 mib=$2 d="$BENCH_DIR/m$2" id_s=lzb-s-$2 id_d=lzb-d-$2 args="\"$2\""
+	local mode=$1 mib=$2 run=$3 d="$BENCH_DIR/m$2" id_s=lzb-s-$2 id_d=lzb-d-$2 args="\"$2\""
 	mkdir -p "$d/img" "$d/work" "$d/rwork"
 	[ "$mode" != serve ] || args="$args, \"-T\", \"$RATE\""
 	bench_bundle "$d/bundle" "[\"/bin/memhog\", $args]" >/dev/null 2>&1 || return 1
@@ -235,30 +182,23 @@ migrate() {
 	faults=$(jq .fault_requests "$s")
 	# no fault needed a request (the stream was first everywhere): no latency
 	[ "$faults" = 0 ] && p50=n/a p99=n/a
-	# a handful of faults (the stream ran ahead of the workload) gives a p50
-	# that is one fault's, often the task's first: shown, not compared
-	local r_copy r_pipe
-	r_copy=$(bench_ratio "$p50" "$RTT_COPY") r_pipe=$(bench_ratio "$p50" "$PIPE_FAULT50")
-	if [ "$faults" != 0 ] && [ "$faults" -lt "$MIN_FAULTS" ]; then
-		r_copy="n/a (<$MIN_FAULTS)" r_pipe="n/a (<$MIN_FAULTS)"
-	fi
 	bulk=$(jq .pages_bulk "$s")
 	span=$(jq .running_to_done_us "$s")
 	bg=$(awk "BEGIN { if ($span > 0) printf \"%.2f\", $bulk * 4096 / ($span * 1000); else print \"n/a\" }")
 	# as the task saw its faults (serve: memhog times each read of a page
 	# that was missing)
-	local t50=n/a t99=n/a tratio=n/a
+	local t50=n/a t99=n/a
 	read -r t50 t99 < <(sed -n 's/.* missing [0-9]* p50 \([0-9]*\) p99 \([0-9]*\) us;.*/\1 \2/p' "$d/dst.out")
-	[ -n "$t50" ] && tratio=$(bench_ratio "$t50" "$RTT_UFAULT") || t50=n/a t99=n/a
-	printf '| %5s MiB | %8s | %8s | %8s | %9s | %7s | %6s / %6s | %6s | %s | %s | %s | %s | %5s / %5s | %s |\n' "$mib" \
-		"$ready" "$down" "$(ms "$t0" "$t_run")" "$(ms "$t0" "$t_end")" "$faults" "$p50" "$p99" \
-		"$bg" "$(bench_ratio "$bg" "$VETH_GBPS")" "$(bench_ratio "$bg" "$PIPE_GBPS")" \
-		"$r_copy" "$r_pipe" "$t50" "$t99" "$tratio"
-	echo "$mib $down $(ms "$t0" "$t_end") $bg $p50 $p99 $(ms "$t0" "$t_run")" >>"$BENCH_DIR/plot-$mode.dat"
+	[ -n "$t50" ] || t50=n/a t99=n/a
+	# one record per migration; lazy_row (lazy-summary.sh) makes the table
+	echo "$mib $ready $down $(ms "$t0" "$t_run") $(ms "$t0" "$t_end") $faults $p50 $p99 $bg $t50 $t99" \
+		>>"$BENCH_DIR/runs-$mode.txt"
 	"$SKUA" --root $ROOT_D delete -f $id_d >/dev/null 2>&1
 	if [ -n "${BENCH_LAZY_KEEP:-}" ]; then
-		mkdir -p "$BENCH_LAZY_KEEP/$mode-$mib" &&
-			cp "$d"/dst.out "$d"/work/*.log "$d"/rwork/*.log "$d"/rwork/stats-* "$d"/work/stats-* "$BENCH_LAZY_KEEP/$mode-$mib/" 2>/dev/null
+		local keep="$BENCH_LAZY_KEEP/$mode-$mib"
+		[ "$REPEAT" = 1 ] || keep="$keep-$run"
+		mkdir -p "$keep" &&
+			cp "$d"/dst.out "$d"/work/*.log "$d"/rwork/*.log "$d"/rwork/stats-* "$d"/work/stats-* "$keep/" 2>/dev/null
 	fi
 	rm -rf "$d"
 }
@@ -297,14 +237,15 @@ mkdir -p "$SKUA_SRC/build/bench"
 echo "== lazy migration: memhog between two netns over veth (checkpoint --lazy-pages / restore --lazy-pages)"
 netns_setup || { echo "bench-lazy: cannot make network namespaces" >&2; exit 1; }
 raw_rates
-echo "raw, same run: TCP over veth ${VETH_GBPS} GB/s, round trip 32 B->4 KiB p50 ${VETH_RTT50} us (p99 ${VETH_RTT99})," \
+echo "raw, same run (each the median of $BASE_RUNS): TCP over veth ${VETH_GBPS} GB/s (${VETH_SPREAD}), round trip 32 B->4 KiB p50 ${VETH_RTT50} us (p99 ${VETH_RTT99})," \
 	"beside a raw stream p50 ${BUSY_RTT50} us (p99 ${BUSY_RTT99});" \
 	"loopback ${LO_GBPS} GB/s, p50 ${LO_RTT50} us; UFFDIO_COPY ${COPY_GBPS} GB/s in 4 MiB calls, ${PAGE_COPY_US} us per single page" \
 	"(memory warmed first at ${WARM_GBPS} GB/s); a userfault served locally, as the task sees it, p50 ${UFAULT50} us (p99 ${UFAULT99})"
 echo "floor, same run (lazypipe: the migration's copies and hops without skua): a stream read with process_vm_readv from a" \
-	"stopped process, sent over the veth, placed with UFFDIO_COPY into another process ${PIPE_GBPS} GB/s (pipe); a fault read" \
+	"stopped process, sent over the veth, placed with UFFDIO_COPY into another process ${PIPE_GBPS} GB/s (${PIPE_SPREAD}; pipe); a fault read" \
 	"from a userfaultfd, its page asked for over the veth, read the same way and copied into the faulting process p50 ${PIPE_FAULT50} us" \
-	"(p99 ${PIPE_FAULT99}; pipe fault)"
+	"(p99 ${PIPE_FAULT99}) back to back, ${PIPE_GAP_FAULT50} us (p99 ${PIPE_GAP_FAULT99}) $((1000000 / RATE)) us apart as serve's" \
+	"(pipe fault: serve's rows are held to the second)"
 {
 	rc=0
 	for mode in $MODES; do
@@ -316,15 +257,27 @@ echo "floor, same run (lazypipe: the migration's copies and hops without skua): 
 		*) echo "bench-lazy: unknown mode $mode" >&2; rc=1; continue ;;
 		esac
 		echo
+		[ "$REPEAT" = 1 ] || echo "each row: per column, the median of $REPEAT migrations (sizes taken in turn); downtime's worst in brackets"
+		[ "$REPEAT" = 1 ] || echo
 		echo "| size | ready ms | downtime ms | bound ms | total ms | faults | fault p50 / p99 us | bg GB/s | bg / veth TCP | bg / pipe | p50 / (RTT + copy) | p50 / pipe fault | task-seen p50 / p99 us | task p50 / (RTT + userfault) |"
 		echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+		: >"$BENCH_DIR/runs-$mode.txt"
+		fits=
 		for mib in $SIZES; do
 			need=$((mib * 3 + 1024))
 			if [ "$(avail_mib)" -lt "$need" ]; then
 				echo "| $mib MiB | skipped: needs $need MiB available |"
 				continue
 			fi
-			migrate "$mode" "$mib" || rc=1
+			fits="$fits $mib"
+		done
+		for ((run = 1; run <= REPEAT; run++)); do
+			for mib in $fits; do
+				migrate "$mode" "$mib" "$run" || rc=1
+			done
+		done
+		for mib in $fits; do
+			lazy_row "$mode" "$mib"
 		done
 	done
 	exit $rc
