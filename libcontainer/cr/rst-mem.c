@@ -208,7 +208,8 @@ static int vma_err(int r, const VmaEntry *v)
 /* One call failed: a madvise hint this kernel refuses (KSM off, say) costs
  * behaviour, not correctness, and a close of our fd changes nothing;
  * huge sparse reservations (sanitizer shadows, GC heaps) were made with
- * MAP_NORESERVE, and an image that did not record it still fits. */
+ * MAP_NORESERVE: images record it since session 14, and one written before
+ * (without it) still fits. */
 static int batch_failed(struct rst_ctx *c, struct rst_task *t, const struct puppet_sc *s, const VmaEntry *v,
 			long ret, int r)
 {

@@ -50,6 +50,10 @@ static int classify(VmaEntry *v, const char *perms, const char *path, const char
 	v->flags = shared ? MAP_SHARED : MAP_PRIVATE;
 	if (has_flag(vmflags, "gd"))
 		v->flags |= MAP_GROWSDOWN;
+	/* a reservation larger than memory (a sanitizer's shadow) maps again
+	 * only so under the kernel's heuristic overcommit */
+	if (has_flag(vmflags, "nr"))
+		v->flags |= MAP_NORESERVE;
 	if (streq(path, "[vsyscall]"))
 		v->kind = VMA_KIND__VMA_VSYSCALL;
 	else if (streq(path, "[vvar]") || streq(path, "[vvar_vclock]"))

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@
 #include "cr/image.h"
 #include "core.pb-c.h"
 #include "inventory.pb-c.h"
+#include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "tap.h"
 
@@ -585,6 +588,100 @@ static void test_missing_mapped_file(void)
 	free(dir);
 }
 
+/* Whether pid's image of the VMA at addr has MAP_NORESERVE: 1, 0, or -1.
+ * With clear, the image loses it, as one written before it was recorded. */
+static int image_noreserve(const char *dir, pid_t pid, void *addr, bool clear)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY), found = -1;
+	MmEntry *mm = NULL;
+
+	if (dfd < 0)
+		return -1;
+	if (img_read_one(dfd, CR_IMG_MM, pid, &mm_entry__descriptor, (ProtobufCMessage **)&mm) == 0) {
+		for (size_t i = 0; i < mm->n_vmas; i++) {
+			if (mm->vmas[i]->start != (uint64_t)(uintptr_t)addr)
+				continue;
+			found = !!(mm->vmas[i]->flags & MAP_NORESERVE);
+			mm->vmas[i]->flags &= ~(uint32_t)MAP_NORESERVE;
+		}
+		if (found >= 0 && clear && img_write_one(dfd, CR_IMG_MM, pid, &mm->base) < 0)
+			found = -1;
+		protobuf_c_message_free_unpacked(&mm->base, NULL);
+	}
+	close(dfd);
+	return found;
+}
+
+/* A MAP_NORESERVE reservation four times memory and swap: the kernel's
+ * heuristic overcommit refuses it without the flag. The image records the
+ * flag; an image without it is mapped again with it after the refusal. */
+static void test_noreserve(void)
+{
+	struct sysinfo si;
+	char key[64], oc[4] = "";
+	FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+
+	if (f) {
+		if (!fgets(oc, sizeof(oc), f))
+			oc[0] = 0;
+		fclose(f);
+	}
+	if (oc[0] != '0' || sysinfo(&si) < 0) {
+		printf("ok # SKIP overcommit_memory is not 0 (heuristic)\n");
+		return;
+	}
+	size_t len = ((size_t)si.totalram + si.totalswap) * si.mem_unit * 4;
+	len = (len + (1UL << 30) - 1) & ~((1UL << 30) - 1);
+	ok(mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED,
+	   "%zu GiB without MAP_NORESERVE is refused here", len >> 30);
+	for (int pass = 0; pass < 2; pass++) {
+		int p[2];
+		struct report r0, r1;
+		char *dir = make_dir();
+		unsigned char *resv = mmap(NULL, len, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (resv == MAP_FAILED || pipe(p) < 0)
+			return;
+		memset(resv + len / 2, 0xa5, 4096);
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			quiet_fds(p[1]);
+			counter_loop(p[1], 0);
+		}
+		munmap(resv, len);
+		read_report(p[0], &r0, 5000);
+		pipe_key(p[1], key, sizeof(key));
+		is_int(dump(pid, dir), 0, "dump of a child with a huge reservation");
+		drain(p[0]);
+		is_int(image_noreserve(dir, pid, resv, pass == 1), 1,
+		       pass ? "an image without MAP_NORESERVE (as before it was recorded)" : "the image records MAP_NORESERVE");
+		struct cr_external ext = { .key = key, .fd = p[1] };
+		struct cr_restore_opts ro = { .image_dir = dir, .detach = true, .externals = &ext, .n_externals = 1 };
+		pid_t root = 0;
+		int r = cr_restore(&ro, &root, NULL);
+		if (!is_int(r, 0, pass ? "restore maps it again with the flag after the refusal" : "restore maps it"))
+			printf("# %s\n", err_msg());
+		ok(read_report(p[0], &r1, 5000) == 0 && r1.counter > r0.counter, "the child runs on");
+		is_int(root > 0 ? vma_has_flag(root, resv, " nr") : -1, 1, "the reservation is VM_NORESERVE again");
+		char path[64];
+		unsigned char page[4096];
+		snprintf(path, sizeof(path), "/proc/%d/mem", root);
+		int mfd = root > 0 ? open(path, O_RDONLY) : -1;
+		ok(mfd >= 0 && pread(mfd, page, sizeof(page), (off_t)(uintptr_t)(resv + len / 2)) == (ssize_t)sizeof(page) &&
+			   page[0] == 0xa5 && page[4095] == 0xa5,
+		   "its written page came back");
+		if (mfd >= 0)
+			close(mfd);
+		if (root > 0)
+			kill(root, SIGKILL);
+		reap_all();
+		close(p[0]), close(p[1]);
+		rm_rf(dir);
+		free(dir);
+	}
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -599,5 +696,6 @@ int main(void)
 	test_robust_list();
 	test_seccomp();
 	test_missing_mapped_file();
+	test_noreserve();
 	return done_testing();
 }
