@@ -142,6 +142,18 @@ static void reap_all(void)
 		;
 }
 
+/* A test's end: the restored root killed and reaped, its report pipe closed,
+ * its image directory removed. */
+static void end_test(pid_t root, int p[2], char *dir)
+{
+	if (root > 0)
+		kill(root, SIGKILL);
+	reap_all();
+	close(p[0]), close(p[1]);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* Does pid's VMA at addr carry the VmFlags flag (two letters)? */
 static int vma_has_flag(pid_t pid, void *addr, const char *flag)
 {
@@ -388,12 +400,7 @@ static void test_parent_pages(void)
 	int got = read_report(p[0], &after, 5000);
 	ok(got == 0 && after.counter > before.counter && after.ok,
 	   "the counter goes on and the pattern is intact");
-	if (root > 0)
-		kill(root, SIGKILL);
-	reap_all();
-	close(p[0]), close(p[1]);
-	rm_rf(dir);
-	free(dir);
+	end_test(root, p, dir);
 }
 
 /* glibc registers a robust futex list per thread; a fork has none: it must
@@ -440,12 +447,7 @@ static void test_robust_list(void)
 	ok(root > 0 && syscall(SYS_get_robust_list, root, &head_after, &len_after) == 0 &&
 		   head_after == head && len_after == len,
 	   "the restored thread has its robust list back (%p, %p)", head, head_after);
-	if (root > 0)
-		kill(root, SIGKILL);
-	reap_all();
-	close(p[0]), close(p[1]);
-	rm_rf(dir);
-	free(dir);
+	end_test(root, p, dir);
 }
 
 /* getppid() fails with EPERM, everything else is allowed. */
@@ -673,12 +675,7 @@ static void test_noreserve(void)
 		   "its written page came back");
 		if (mfd >= 0)
 			close(mfd);
-		if (root > 0)
-			kill(root, SIGKILL);
-		reap_all();
-		close(p[0]), close(p[1]);
-		rm_rf(dir);
-		free(dir);
+		end_test(root, p, dir);
 	}
 }
 
