@@ -7,17 +7,20 @@
 # the size's runs on its own, and the ratios from those medians and the
 # baselines (lazy-baselines.sh).
 
-# col_median FILE MIB K: the median of column K over MIB's records that
-# have a number there; the lower middle one of an even count, a figure that
-# was measured. "n/a" if there is none.
-col_median() {
-	awk -v m="$2" -v k="$3" '$1 == m && $k ~ /^[0-9.]+$/ { print $k }' "$1" |
-		sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "n/a" }'
+# col_values FILE MIB K: the numbers in column K of MIB's records, sorted.
+col_values() {
+	awk -v m="$2" -v k="$3" '$1 == m && $k ~ /^[0-9.]+$/ { print $k }' "$1" | sort -g
 }
 
-# col_max FILE MIB K: the largest number in column K of MIB's records.
+# col_median FILE MIB K: their median; the lower middle one of an even
+# count, a figure that was measured. "n/a" if there is none.
+col_median() {
+	col_values "$@" | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "n/a" }'
+}
+
+# col_max FILE MIB K: the largest of them.
 col_max() {
-	awk -v m="$2" -v k="$3" '$1 == m && $k ~ /^[0-9.]+$/ { print $k }' "$1" | sort -g | tail -n 1
+	col_values "$@" | tail -n 1
 }
 
 # lazy_row MODE MIB: prints MIB's table row from its records, appends the
